@@ -1,0 +1,23 @@
+import type { ParamSpec } from '../shared/model/model-spec.js';
+import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+
+/**
+ * Why a set of gradients must not reach the weights, or undefined when they may: the names, order and shapes must
+ * be the model's, and every value finite. The byte lengths were already checked against the shapes when decoding.
+ */
+export function gradientProblem(grads: readonly NamedTensor[], params: readonly ParamSpec[]): string | undefined {
+  if (grads.length !== params.length) return `${grads.length} gradient tensors, the model has ${params.length}`;
+  for (let i = 0; i < params.length; i++) {
+    const g = grads[i]!;
+    const p = params[i]!;
+    if (g.name !== p.name) return `gradient ${i} is named '${g.name.slice(0, 60)}', expected '${p.name}'`;
+    if (g.shape.length !== p.shape.length || g.shape.some((d, k) => d !== p.shape[k])) {
+      return `gradient '${p.name}' has shape [${g.shape.join(',')}], expected [${p.shape.join(',')}]`;
+    }
+    const data = g.data;
+    for (let k = 0; k < data.length; k++) {
+      if (!Number.isFinite(data[k]!)) return `gradient '${p.name}' holds a non-finite value (${data[k]}) at ${k}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,30 @@
+import type { TfModule } from '../tf-module.js';
+import { fastBatchMatMulConfig } from './batch-mat-mul.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { sumLeadingConfig } from './sum-leading.js';
+
+let installed = false;
+
+/**
+ * Installs the wasm kernel fixes into tfjs's global kernel registry: a Conv2DBackpropFilter (missing in
+ * tfjs-backend-wasm 4.22), a BatchMatMul that never runs the slow transposed path, a MaxPoolGrad that breaks
+ * ties as the cpu backend does, and a Sum that reduces leading axes without a transpose. Call after the wasm
+ * backend package is imported (it registers its kernels on import); idempotent.
+ */
+export function registerWasmKernels(tf: TfModule): void {
+  if (installed) return;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (original === undefined) throw new Error('registerWasmKernels: the wasm backend has no BatchMatMul; import @tensorflow/tfjs-backend-wasm first');
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(fastBatchMatMulConfig(original));
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) tf.registerKernel(conv2dBackpropFilterConfig(tf));
+  tf.unregisterKernel('MaxPoolGrad', 'wasm');
+  tf.registerKernel(maxPoolGradConfig(tf));
+  const sum = tf.getKernel('Sum', 'wasm');
+  if (sum !== undefined) {
+    tf.unregisterKernel('Sum', 'wasm');
+    tf.registerKernel(sumLeadingConfig(tf, sum));
+  }
+  installed = true;
+}

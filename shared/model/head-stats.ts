@@ -1,0 +1,42 @@
+import type { HeadName, HeadStat } from '../heads.js';
+
+/** Sums one head's per-sample cross-entropies (in float64) and counts arg-max hits. */
+export function headStat(head: HeadName, crossEntropy: Float32Array, predicted: Int32Array, labels: Int32Array): HeadStat {
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    lossSum += crossEntropy[i] ?? 0;
+    if (predicted[i] === labels[i]) correct++;
+  }
+  return { head, lossSum, correct, count: labels.length };
+}
+
+export function emptyHeadStat(head: HeadName): HeadStat {
+  return { head, lossSum: 0, correct: 0, count: 0 };
+}
+
+export interface Agreement {
+  readonly agree: number;
+  readonly impliedCorrect: number;
+  readonly count: number;
+}
+
+/**
+ * two-output consistency: the alphabet implied by the predicted character vs the alphabet head's prediction,
+ * and vs the true alphabet.
+ */
+export function agreement(
+  characterAlphabet: Int32Array,
+  predictedCharacter: Int32Array,
+  predictedAlphabet: Int32Array,
+  trueAlphabet: Int32Array,
+): Agreement {
+  let agree = 0;
+  let impliedCorrect = 0;
+  for (let i = 0; i < trueAlphabet.length; i++) {
+    const implied = characterAlphabet[predictedCharacter[i] ?? -1];
+    if (implied === predictedAlphabet[i]) agree++;
+    if (implied === trueAlphabet[i]) impliedCorrect++;
+  }
+  return { agree, impliedCorrect, count: trueAlphabet.length };
+}

@@ -1,0 +1,177 @@
+import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
+import type { HeadName, HeadStat, LossWeights } from '../heads.js';
+import type { NamedTensor } from '../tensor/named-tensor.js';
+import { elementCount } from '../tensor/named-tensor.js';
+import { scoped } from '../compute/scoped.js';
+import type { TfModule } from '../compute/tf-module.js';
+import type { Batch } from './batch.js';
+import { checkBatch } from './batch-check.js';
+import { forwardLogits, imagesTensor, type ParamTensors } from './forward.js';
+import { agreement, emptyHeadStat, headStat, type Agreement } from './head-stats.js';
+import { modelSpec, type ModelKind, type ModelSpec } from './model-spec.js';
+import { checkParams } from './param-check.js';
+
+export interface GradientResult {
+  /** Gradient, w.r.t. each param (same names/order as modelSpec), of the SUM over the batch's samples of sum_h weight_h * CE_h(sample). Sum, not mean: the coordinator divides by the global batch size. */
+  readonly grads: NamedTensor[];
+  /** Per head of the model: unweighted CE summed over samples, arg-max hits, count (training-time figures). */
+  readonly heads: readonly HeadStat[];
+}
+
+export interface EvalResult {
+  readonly heads: readonly HeadStat[];
+  /** two-output only (and only given characterAlphabet): implied alphabet of the predicted character vs the alphabet head and vs the truth. */
+  readonly agreement?: Agreement;
+}
+
+export interface ModelRunnerOptions {
+  /** character index -> alphabet index, for EvalResult.agreement. */
+  readonly characterAlphabet?: Int32Array;
+}
+
+/** Per head, the per-sample cross-entropy [n] and the arg-max prediction [n]. */
+interface HeadOutputs {
+  readonly crossEntropy: Tensor1D;
+  readonly predicted: Tensor1D;
+}
+
+function labelsOf(batch: Batch, head: HeadName): Int32Array {
+  return head === 'alphabet' ? batch.alphabet : batch.character;
+}
+
+/**
+ * One model's forward, loss and gradient on whichever backend `tf` runs. Holds the current parameters as tensors;
+ * every call runs inside a tidy scope and leaves tf.memory().numTensors as it found it.
+ */
+export class ModelRunner {
+  private readonly spec: ModelSpec;
+  private params: Map<string, Tensor> = new Map();
+
+  private constructor(
+    private readonly tf: TfModule,
+    kind: ModelKind,
+    private readonly characterAlphabet: Int32Array | undefined,
+  ) {
+    this.spec = modelSpec(kind);
+  }
+
+  static create(kind: ModelKind, tf: TfModule, options: ModelRunnerOptions = {}): ModelRunner {
+    return new ModelRunner(tf, kind, options.characterAlphabet);
+  }
+
+  /** Replaces all parameters; throws an Error naming the param on a missing, extra or misshapen one. */
+  setParams(params: readonly NamedTensor[]): void {
+    const checked = checkParams(this.spec, params);
+    const next = new Map<string, Tensor>();
+    for (const p of this.spec.params) {
+      const given = checked.get(p.name);
+      if (given !== undefined) next.set(p.name, this.tf.tensor(given.data, [...p.shape], 'float32'));
+    }
+    this.disposeParams();
+    this.params = next;
+  }
+
+  gradients(batch: Batch, weights: LossWeights): GradientResult {
+    checkBatch(batch);
+    this.requireParams();
+    if (batch.size === 0) {
+      const grads = this.spec.params.map((p) => ({ name: p.name, shape: [...p.shape], data: new Float32Array(elementCount(p.shape)) }));
+      return { grads, heads: this.spec.heads.map(emptyHeadStat) };
+    }
+    const { tf, spec } = this;
+    const outputs = new Map<HeadName, HeadOutputs>();
+    try {
+      const gradData = scoped(tf, () => {
+        const images = imagesTensor(tf, batch);
+        const names = spec.params.map((p) => p.name);
+        const loss = (...values: Tensor[]): Tensor => {
+          const params: ParamTensors = new Map(names.map((name, i) => [name, values[i] as Tensor]));
+          const logits = forwardLogits(tf, spec.kind, params, images, batch.alphabet);
+          const terms: Tensor[] = [];
+          for (const [head, headLogits] of logits) {
+            const out = this.headOutputs(headLogits, labelsOf(batch, head));
+            // Kept past the tidy of the gradient so the stats come from the same forward pass; disposed below.
+            outputs.set(head, { crossEntropy: tf.keep(out.crossEntropy), predicted: tf.keep(out.predicted) });
+            // Zero-weight heads stay in the sum (times 0) so every param has a gradient, zero where unused.
+            terms.push(tf.mul(tf.sum(out.crossEntropy), weights.get(head) ?? 0));
+          }
+          return tf.addN(terms);
+        };
+        const { grads } = tf.valueAndGrads(loss)(names.map((name) => this.params.get(name) as Tensor));
+        return grads.map((g) => g.dataSync<'float32'>());
+      });
+      const grads = spec.params.map((p, i) => ({ name: p.name, shape: [...p.shape], data: Float32Array.from(gradData[i] ?? []) }));
+      return { grads, heads: this.readStats(batch, outputs) };
+    } finally {
+      for (const out of outputs.values()) tf.dispose([out.crossEntropy, out.predicted]);
+    }
+  }
+
+  evaluate(batch: Batch): EvalResult {
+    checkBatch(batch);
+    this.requireParams();
+    if (batch.size === 0) return { heads: this.spec.heads.map(emptyHeadStat) };
+    const { tf } = this;
+    const read = scoped(tf, () => {
+      const logits = forwardLogits(tf, this.spec.kind, this.params, imagesTensor(tf, batch), batch.alphabet);
+      const perHead = new Map<HeadName, { crossEntropy: Float32Array; predicted: Int32Array }>();
+      for (const [head, headLogits] of logits) {
+        const out = this.headOutputs(headLogits, labelsOf(batch, head));
+        perHead.set(head, { crossEntropy: out.crossEntropy.dataSync<'float32'>(), predicted: out.predicted.dataSync<'int32'>() });
+      }
+      return perHead;
+    });
+    const heads = this.spec.heads.map((head) => {
+      const r = read.get(head);
+      return r === undefined ? emptyHeadStat(head) : headStat(head, r.crossEntropy, r.predicted, labelsOf(batch, head));
+    });
+    const predictedAlphabet = read.get('alphabet')?.predicted;
+    const predictedCharacter = read.get('character')?.predicted;
+    if (this.spec.kind === 'two-output' && this.characterAlphabet !== undefined && predictedAlphabet !== undefined && predictedCharacter !== undefined) {
+      return { heads, agreement: agreement(this.characterAlphabet, predictedCharacter, predictedAlphabet, batch.alphabet) };
+    }
+    return { heads };
+  }
+
+  /** Softmax probabilities per head, row-major [size, classes]. */
+  predict(batch: Batch): { readonly probabilities: ReadonlyMap<HeadName, Float32Array> } {
+    checkBatch(batch);
+    this.requireParams();
+    const { tf } = this;
+    const probabilities = scoped(tf, () => {
+      const logits = forwardLogits(tf, this.spec.kind, this.params, imagesTensor(tf, batch), batch.alphabet);
+      return new Map([...logits].map(([head, l]) => [head, Float32Array.from(tf.softmax(l).dataSync<'float32'>())] as const));
+    });
+    return { probabilities };
+  }
+
+  dispose(): void {
+    this.disposeParams();
+  }
+
+  private headOutputs(logits: Tensor2D, labels: Int32Array): HeadOutputs {
+    const { tf } = this;
+    const classes = logits.shape[1];
+    const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat();
+    // CE = -log softmax at the label; logSoftmax is the numerically stable form.
+    const crossEntropy = tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)) as Tensor1D;
+    return { crossEntropy, predicted: tf.argMax(logits, 1) as Tensor1D };
+  }
+
+  private readStats(batch: Batch, outputs: ReadonlyMap<HeadName, HeadOutputs>): HeadStat[] {
+    return this.spec.heads.map((head) => {
+      const out = outputs.get(head);
+      if (out === undefined) return emptyHeadStat(head);
+      return headStat(head, out.crossEntropy.dataSync<'float32'>(), out.predicted.dataSync<'int32'>(), labelsOf(batch, head));
+    });
+  }
+
+  private requireParams(): void {
+    if (this.params.size === 0) throw new Error(`ModelRunner(${this.spec.kind}): setParams was never called`);
+  }
+
+  private disposeParams(): void {
+    for (const t of this.params.values()) t.dispose();
+    this.params = new Map();
+  }
+}

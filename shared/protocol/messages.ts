@@ -1,0 +1,120 @@
+import type { HeadName, HeadStat, LossWeights } from '../heads.js';
+import type { TaskId, StepId, WorkerId } from '../ids.js';
+import type { NamedTensor } from '../tensor/named-tensor.js';
+
+/**
+ * Every message of the protocol as the program sees it: a union on `type`, so that each dispatch `switch` is
+ * exhaustive. proto/ddp.proto is the wire form; shared/protocol/codec.ts maps between the two and validates.
+ */
+export type Split = 'train' | 'test';
+
+export interface Hello {
+  readonly type: 'hello';
+  readonly protocolVersion: number;
+  readonly backend: string;
+  readonly datasetFingerprint: string;
+  readonly workerName: string;
+  readonly modelKind: string;
+  readonly host: string;
+  readonly pid: number;
+}
+export interface Welcome {
+  readonly type: 'welcome';
+  readonly workerId: WorkerId;
+  readonly heartbeatIntervalMs: number;
+  readonly modelKind: string;
+  readonly seed: number;
+}
+export interface Refused {
+  readonly type: 'refused';
+  readonly code: string;
+  readonly reason: string;
+}
+export interface StepAssignment {
+  readonly type: 'step';
+  readonly taskId: TaskId;
+  readonly stepId: StepId;
+  readonly epoch: number;
+  readonly weightsVersion: number;
+  readonly sampleIndices: Uint32Array;
+  readonly lossWeights: LossWeights;
+  readonly augment: boolean;
+  readonly augmentSeed: number;
+}
+export interface Gradients {
+  readonly type: 'gradients';
+  readonly taskId: TaskId;
+  readonly stepId: StepId;
+  readonly sampleCount: number;
+  readonly grads: readonly NamedTensor[];
+  readonly heads: readonly HeadStat[];
+  readonly computeMs: number;
+}
+export interface Weights {
+  readonly type: 'weights';
+  readonly version: number;
+  readonly tensors: readonly NamedTensor[];
+}
+export interface EvalRequest {
+  readonly type: 'eval-request';
+  readonly taskId: TaskId;
+  readonly split: Split;
+  readonly sampleIndices: Uint32Array;
+  readonly weightsVersion: number;
+}
+export interface Agreement {
+  readonly agree: number;
+  readonly impliedCorrect: number;
+  readonly count: number;
+}
+export interface EvalResult {
+  readonly type: 'eval-result';
+  readonly taskId: TaskId;
+  readonly sampleCount: number;
+  readonly heads: readonly HeadStat[];
+  readonly agreement?: Agreement;
+}
+export interface Heartbeat {
+  readonly type: 'heartbeat';
+  readonly sentAtMs: number;
+}
+export interface Shutdown {
+  readonly type: 'shutdown';
+  readonly reason: string;
+}
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: string;
+  readonly message: string;
+  readonly taskId: TaskId;
+}
+export interface Goodbye {
+  readonly type: 'goodbye';
+  readonly reason: string;
+}
+
+export type Message =
+  | Hello
+  | Welcome
+  | Refused
+  | StepAssignment
+  | Gradients
+  | Weights
+  | EvalRequest
+  | EvalResult
+  | Heartbeat
+  | Shutdown
+  | ErrorMessage
+  | Goodbye;
+
+export type MessageType = Message['type'];
+
+/** What a worker may send, and what a coordinator may send: each side refuses the other's kinds. */
+export const WORKER_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
+  'hello', 'gradients', 'eval-result', 'heartbeat', 'error', 'goodbye',
+]);
+export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
+  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error',
+]);
+
+export type { HeadName };

@@ -1,0 +1,81 @@
+import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
+import { LossWeighting } from '../../coordinator/loss-weighting.js';
+import type { OmniglotData } from '../../shared/dataset/omniglot.js';
+import type { Logger } from '../../shared/logging/logger.js';
+import { silentLogger } from '../../shared/logging/logger.js';
+import { initialParams } from '../../shared/model/initial-params.js';
+import type { ModelKind } from '../../shared/model/model-spec.js';
+import { TrainingWorker } from '../../worker/training-worker.js';
+import { testBackend, uniqueEndpoint } from './fixtures.js';
+
+export interface ClusterOptions {
+  readonly data: OmniglotData;
+  readonly modelKind?: ModelKind;
+  readonly workers: number;
+  readonly epochs?: number;
+  readonly globalBatch?: number;
+  readonly seed?: number;
+  readonly log?: Logger;
+  readonly overrides?: Partial<CoordinatorOptions>;
+}
+
+/** Coordinator options for a test run on `data`: the course's SGD, 1:1 weights, quick liveness. */
+export function coordinatorOptions(o: ClusterOptions): CoordinatorOptions {
+  const modelKind = o.modelKind ?? 'two-output';
+  const seed = o.seed ?? 7;
+  const weights = modelKind === 'two-output' ? new Map([['alphabet', 1], ['character', 1]] as const) : new Map([['character', 1]] as const);
+  return {
+    bind: uniqueEndpoint(),
+    dataset: { fingerprint: o.data.fingerprint, trainSize: o.data.train.size, testSize: o.data.test.size },
+    modelKind,
+    seed,
+    epochs: o.epochs ?? 1,
+    globalBatch: o.globalBatch ?? 32,
+    sgd: { learningRate: 0.01, momentum: 0, weightDecay: 0, schedule: { kind: 'constant' } },
+    lossWeighting: LossWeighting.create('fixed', weights),
+    augment: false,
+    minWorkers: o.workers,
+    heartbeatIntervalMs: 200,
+    workerTimeoutMs: 3000,
+    maxWorkerFaults: 3,
+    initialParams: initialParams(modelKind, seed),
+    security: { kind: 'plain', insecure: false },
+    log: o.log ?? silentLogger(),
+    ...o.overrides,
+  };
+}
+
+/** In-process workers over real ZeroMQ sockets, connected to `endpoint`. */
+export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output', log: Logger = silentLogger()): Promise<TrainingWorker[]> {
+  const backend = await testBackend();
+  return Promise.all(Array.from({ length: count }, (_, i) => TrainingWorker.start({ connect: endpoint, data, backend,
+    modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32 })));
+}
+
+/** Max |a-b| / max(|b|, tiny) over all tensors: the tolerance measure of the equivalence tests. */
+export function maxRelativeDifference(a: readonly { name: string; data: Float32Array }[], b: readonly { name: string; data: Float32Array }[]): number {
+  let worst = 0;
+  a.forEach((t, i) => {
+    const u = b[i]!;
+    let diff = 0;
+    let scale = 1e-12;
+    for (let k = 0; k < t.data.length; k++) {
+      diff = Math.max(diff, Math.abs(t.data[k]! - u.data[k]!));
+      scale = Math.max(scale, Math.abs(u.data[k]!));
+    }
+    worst = Math.max(worst, diff / scale);
+  });
+  return worst;
+}
+
+export async function trainWith(o: ClusterOptions) {
+  const options = coordinatorOptions(o);
+  const coordinator = await Coordinator.start(options);
+  const workers = await startWorkers(coordinator.endpoint, o.data, o.workers, options.modelKind);
+  try {
+    return await coordinator.train();
+  } finally {
+    await coordinator.close();
+    await Promise.all(workers.map((w) => w.finished));
+  }
+}

@@ -1,0 +1,259 @@
+import { hostname } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Dealer } from 'zeromq';
+import type { ActiveBackend } from '../shared/compute/backend.js';
+import { gatherBatch, type OmniglotData, type Split as DataSplit } from '../shared/dataset/omniglot.js';
+import type { HeadStat } from '../shared/heads.js';
+import type { Logger } from '../shared/logging/logger.js';
+import type { Batch } from '../shared/model/batch.js';
+import { ModelRunner } from '../shared/model/model-runner.js';
+import type { ModelKind } from '../shared/model/model-spec.js';
+import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
+import type { Agreement, EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
+import { SendQueue } from '../shared/transport/send-queue.js';
+import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import { augmentBatch } from '../shared/dataset/augment.js';
+import { applyClientSecurity, type ClientSecurity } from './client-security.js';
+
+export interface WorkerOptions {
+  /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
+  readonly connect: string;
+  readonly data: OmniglotData;
+  readonly backend: ActiveBackend;
+  readonly modelKind: ModelKind;
+  readonly name: string;
+  readonly log: Logger;
+  readonly security: ClientSecurity;
+  /** Samples per forward/backward call; larger shards are computed in chunks and summed. */
+  readonly microBatch?: number;
+  /** Hello again when the coordinator has been silent this long (it may have restarted). */
+  readonly coordinatorTimeoutMs?: number;
+}
+
+/** How a worker ended: the coordinator's shutdown, a refusal, or a local stop. */
+export type WorkerExit =
+  | { readonly kind: 'shutdown'; readonly reason: string }
+  | { readonly kind: 'refused'; readonly code: string; readonly reason: string }
+  | { readonly kind: 'stopped'; readonly reason: string };
+
+type WorkerState = 'joining' | 'ready' | 'closed';
+
+/**
+ * Owns compute: connects to the coordinator, says hello, and answers each step with the gradients of the weighted
+ * loss on its shard and each evaluation request with per-head sums. Tasks run in arrival order; the weights always
+ * arrive before the tasks that use them, since ZeroMQ keeps a connection's order.
+ */
+export class TrainingWorker {
+  private readonly socket: Dealer;
+  private readonly queue: SendQueue<Uint8Array>;
+  private readonly runner: ModelRunner;
+  private readonly log: Logger;
+  private state: WorkerState = 'joining';
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastHeardMs = performance.now();
+  private lastHelloMs = 0;
+  private finish!: (exit: WorkerExit) => void;
+  readonly finished: Promise<WorkerExit>;
+
+  private constructor(private readonly options: WorkerOptions, socket: Dealer) {
+    this.socket = socket;
+    this.queue = new SendQueue(socket, 16);
+    this.log = options.log.child({ component: 'worker', name: options.name });
+    this.runner = ModelRunner.create(options.modelKind, options.backend.tf, { characterAlphabet: options.data.characterAlphabet });
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  static async start(options: WorkerOptions): Promise<TrainingWorker> {
+    // immediate: queue nothing for a coordinator that is not connected yet; reconnect quickly after a restart.
+    const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000 });
+    await applyClientSecurity(socket, options.security);
+    socket.connect(options.connect);
+    const worker = new TrainingWorker(options, socket);
+    worker.sayHello();
+    worker.heartbeat = setInterval(() => worker.tick(), 1000);
+    void worker.receiveLoop();
+    return worker;
+  }
+
+  /** Leaves cleanly: tells the coordinator (which reassigns any shard held here) and closes. */
+  async stop(reason: string): Promise<void> {
+    if (this.state === 'closed') return;
+    await this.send({ type: 'goodbye', reason }).catch(() => undefined);
+    this.close({ kind: 'stopped', reason });
+  }
+
+  /** Closes the socket without a word, as a crash would; for tests of failure handling. */
+  kill(): void {
+    this.close({ kind: 'stopped', reason: 'killed' });
+  }
+
+  private close(exit: WorkerExit): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.heartbeat);
+    this.socket.close();
+    this.runner.dispose();
+    this.finish(exit);
+  }
+
+  private sayHello(): void {
+    const o = this.options;
+    this.lastHelloMs = performance.now();
+    void this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: o.backend.name,
+      datasetFingerprint: o.data.fingerprint, workerName: o.name, modelKind: o.modelKind, host: hostname(),
+      pid: process.pid }).catch((error: unknown) => this.log.warn({ err: error }, 'hello not sent'));
+  }
+
+  private tick(): void {
+    if (this.state === 'closed') return;
+    const timeout = this.options.coordinatorTimeoutMs ?? 10_000;
+    const now = performance.now();
+    if (now - this.lastHeardMs > timeout && now - this.lastHelloMs > timeout) {
+      this.log.warn({ silentMs: Math.round(now - this.lastHeardMs) }, 'coordinator silent: saying hello again');
+      this.state = 'joining';
+      this.sayHello();
+      return;
+    }
+    if (this.state === 'ready') void this.send({ type: 'heartbeat', sentAtMs: Date.now() }).catch(() => undefined);
+  }
+
+  private send(message: Message): Promise<void> {
+    return this.queue.send(encodeMessage(message));
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const [frame] of this.socket) {
+        if (!frame) continue;
+        this.lastHeardMs = performance.now();
+        const decoded = decodeMessage(frame);
+        if (!decoded.ok) {
+          this.log.warn({ code: decoded.code, reason: decoded.reason }, 'ignored a malformed frame from the coordinator');
+          continue;
+        }
+        await this.handle(decoded.message);
+        if (this.state === 'closed') return;
+      }
+    } catch (error) {
+      if (this.state !== 'closed') {
+        this.log.error({ err: error }, 'worker receive loop failed');
+        this.close({ kind: 'stopped', reason: (error as Error).message });
+      }
+    }
+  }
+
+  private async handle(message: Message): Promise<void> {
+    switch (message.type) {
+      case 'welcome':
+        this.state = 'ready';
+        this.log.info({ workerId: message.workerId, backend: this.options.backend.name }, 'joined the run');
+        return;
+      case 'refused':
+        if (message.code === 'ERR_NOT_REGISTERED') {
+          // The coordinator restarted and does not know us: join again.
+          this.state = 'joining';
+          if (performance.now() - this.lastHelloMs > 500) this.sayHello();
+          return;
+        }
+        this.log.error({ code: message.code, reason: message.reason }, `refused by the coordinator: ${message.reason}`);
+        this.close({ kind: 'refused', code: message.code, reason: message.reason });
+        return;
+      case 'weights':
+        this.runner.setParams(message.tensors);
+        return;
+      case 'step':
+        await this.answerStep(message);
+        return;
+      case 'eval-request':
+        await this.answerEval(message);
+        return;
+      case 'heartbeat':
+        return;
+      case 'shutdown':
+        this.log.info({ reason: message.reason }, 'coordinator ended the run');
+        this.close({ kind: 'shutdown', reason: message.reason });
+        return;
+      case 'error':
+        this.log.warn({ code: message.code, message: message.message }, 'coordinator reported an error');
+        return;
+      case 'hello':
+      case 'gradients':
+      case 'eval-result':
+      case 'goodbye':
+        this.log.warn({ type: message.type }, 'ignored a worker-only message from the coordinator');
+        return;
+    }
+  }
+
+  private async answerStep(m: StepAssignment): Promise<void> {
+    const started = performance.now();
+    try {
+      let sum: NamedTensor[] | undefined;
+      let heads: HeadStat[] = [];
+      for (const chunk of this.chunks(this.options.data.train, m.sampleIndices)) {
+        const input = m.augment ? augmentBatch(chunk.batch, chunk.indices, m.augmentSeed, m.epoch) : chunk.batch;
+        const result = this.runner.gradients(input, m.lossWeights);
+        sum = sum ? addInto(sum, result.grads) : result.grads;
+        heads = addHeads(heads, result.heads);
+        await yieldToEventLoop();
+      }
+      await this.send({ type: 'gradients', taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleIndices.length,
+        grads: sum ?? [], heads, computeMs: performance.now() - started });
+    } catch (error) {
+      this.log.error({ err: error, task: m.taskId }, 'step failed');
+      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
+        .catch(() => undefined);
+    }
+  }
+
+  private async answerEval(m: EvalRequest): Promise<void> {
+    try {
+      const split = m.split === 'test' ? this.options.data.test : this.options.data.train;
+      let heads: HeadStat[] = [];
+      let agreement: Agreement | undefined;
+      for (const chunk of this.chunks(split, m.sampleIndices)) {
+        const result = this.runner.evaluate(chunk.batch);
+        heads = addHeads(heads, result.heads);
+        const a = result.agreement;
+        if (a) agreement = agreement ? { agree: agreement.agree + a.agree,
+          impliedCorrect: agreement.impliedCorrect + a.impliedCorrect, count: agreement.count + a.count } : a;
+        await yieldToEventLoop();
+      }
+      await this.send({ type: 'eval-result', taskId: m.taskId, sampleCount: m.sampleIndices.length, heads,
+        ...(agreement ? { agreement } : {}) });
+    } catch (error) {
+      this.log.error({ err: error, task: m.taskId }, 'evaluation failed');
+      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
+        .catch(() => undefined);
+    }
+  }
+
+  /** Micro-batches of a shard; gradients and stats are sums, so chunking changes nothing but rounding. */
+  private *chunks(split: DataSplit, indices: Uint32Array): Generator<{ batch: Batch; indices: Uint32Array }> {
+    const size = this.options.microBatch ?? 64;
+    for (let start = 0; start < indices.length; start += size) {
+      const part = indices.subarray(start, start + size);
+      yield { batch: gatherBatch(split, part), indices: part };
+    }
+  }
+}
+
+function addInto(sum: NamedTensor[], more: readonly NamedTensor[]): NamedTensor[] {
+  sum.forEach((t, i) => {
+    const src = more[i]!.data;
+    const dst = t.data;
+    for (let k = 0; k < dst.length; k++) dst[k]! += src[k]!;
+  });
+  return sum;
+}
+
+function addHeads(a: readonly HeadStat[], b: readonly HeadStat[]): HeadStat[] {
+  if (a.length === 0) return [...b];
+  return a.map((h, i) => {
+    const o = b[i]!;
+    return { head: h.head, lossSum: h.lossSum + o.lossSum, correct: h.correct + o.correct, count: h.count + o.count };
+  });
+}
