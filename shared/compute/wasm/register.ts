@@ -2,6 +2,7 @@ import type { TfModule } from '../tf-module.js';
 import { fastBatchMatMulConfig } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { sharedIdentityConfig } from './shared-identity.js';
 import { sumLeadingConfig } from './sum-leading.js';
 
 let installed = false;
@@ -9,7 +10,8 @@ let installed = false;
 /**
  * Installs the wasm kernel fixes into tfjs's global kernel registry: a Conv2DBackpropFilter (missing in
  * tfjs-backend-wasm 4.22), a BatchMatMul that never runs the slow transposed path, a MaxPoolGrad that breaks
- * ties as the cpu backend does, and a Sum that reduces leading axes without a transpose. Call after the wasm
+ * ties as the cpu backend does, a Sum that reduces leading axes without a transpose,
+ * and an Identity that shares buffers instead of copying them. Call after the wasm
  * backend package is imported (it registers its kernels on import); idempotent.
  */
 export function registerWasmKernels(tf: TfModule): void {
@@ -25,6 +27,11 @@ export function registerWasmKernels(tf: TfModule): void {
   if (sum !== undefined) {
     tf.unregisterKernel('Sum', 'wasm');
     tf.registerKernel(sumLeadingConfig(tf, sum));
+  }
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (identity !== undefined) {
+    tf.unregisterKernel('Identity', 'wasm');
+    tf.registerKernel(sharedIdentityConfig(identity));
   }
   installed = true;
 }

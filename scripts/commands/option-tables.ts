@@ -1,0 +1,52 @@
+import { BACKEND_CHOICES } from '../../shared/compute/backend.js';
+import { MODEL_KINDS } from '../../shared/model/model-spec.js';
+import { LOSS_WEIGHTING_STRATEGIES } from '../../coordinator/loss-weighting.js';
+import type { OptionTable } from '../../shared/config/options.js';
+
+/** Flags every command takes. */
+export const COMMON_OPTIONS = {
+  config: { type: 'string', help: 'JSON file of flag values (keys are long flag names)' },
+  'log-level': { type: 'string', help: 'pino log level', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] },
+  help: { type: 'boolean', help: 'print this help', default: false },
+} as const satisfies OptionTable;
+
+/** Where the data comes from and which model runs; coordinator and workers must agree on these. */
+export const DATA_OPTIONS = {
+  'data-dir': { type: 'string', help: 'folder holding images_background.zip', env: 'OMNIGLOT_DIR' },
+  'cache-dir': { type: 'string', help: 'where decoded datasets are cached (default ~/.cache/omniglot-ddp)' },
+  alphabets: { type: 'int', help: 'use only the first N alphabets (quick runs)', min: 1 },
+  download: { type: 'boolean', help: 'download the dataset when no folder is given and none is cached', default: true },
+  model: { type: 'string', help: 'which course model', default: 'two-output', choices: MODEL_KINDS },
+} as const satisfies OptionTable;
+
+export const COMPUTE_OPTIONS = {
+  backend: { type: 'string', help: 'tfjs backend; auto picks tfjs-node-gpu, tfjs-node, wasm, cpu in that order', default: 'auto', choices: BACKEND_CHOICES },
+  'micro-batch': { type: 'int', help: 'samples per forward/backward call inside a worker', default: 64, min: 1 },
+} as const satisfies OptionTable;
+
+export const COORDINATOR_OPTIONS = {
+  bind: { type: 'string', help: 'ZeroMQ endpoint the coordinator binds', default: 'tcp://127.0.0.1:5555' },
+  seed: { type: 'int', help: 'seed of the initial weights and the shuffle', default: 42, min: 0 },
+  epochs: { type: 'int', help: 'epochs to train', default: 10, min: 1 },
+  'batch-size': { type: 'int', help: 'global batch size, split across the workers', default: 32, min: 1 },
+  lr: { type: 'number', help: 'SGD learning rate', default: 0.01, min: 0 },
+  momentum: { type: 'number', help: 'SGD momentum (0: plain SGD)', default: 0, min: 0 },
+  'weight-decay': { type: 'number', help: 'L2 weight decay', default: 0, min: 0 },
+  'lr-schedule': { type: 'string', help: 'constant, step:<epochs>:<gamma> or cosine[:<min factor>]', default: 'constant' },
+  'loss-weights': { type: 'string', help: 'per-head loss weights, e.g. alphabet=0.33,character=0.67', default: 'alphabet=1,character=1' },
+  'loss-weighting': { type: 'string', help: 'how the weights are applied', default: 'fixed', choices: LOSS_WEIGHTING_STRATEGIES },
+  augment: { type: 'boolean', help: 'random shifts, rotations and scaling of training images', default: false },
+  'min-workers': { type: 'int', help: 'workers needed before a step starts', default: 1, min: 1 },
+  'heartbeat-ms': { type: 'int', help: 'heartbeat interval', default: 1000, min: 10 },
+  'worker-timeout': { type: 'number', help: 'seconds of silence after which a worker is declared lost', default: 10, min: 0.1 },
+  insecure: { type: 'boolean', help: 'allow a non-loopback bind without CURVE', default: false },
+} as const satisfies OptionTable;
+
+export const WORKER_OPTIONS = {
+  connect: { type: 'string', help: 'coordinator endpoint', default: 'tcp://127.0.0.1:5555' },
+  name: { type: 'string', help: 'worker name in logs (default host:pid)' },
+} as const satisfies OptionTable;
+
+export const TRAIN_OPTIONS = {
+  workers: { type: 'int', help: 'local worker processes to start', default: 2, min: 1 },
+} as const satisfies OptionTable;

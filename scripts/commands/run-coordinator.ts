@@ -1,0 +1,78 @@
+import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
+import type { EpochSummary } from '../../coordinator/training-state.js';
+import type { ParsedOptions } from '../../shared/config/options.js';
+import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
+import type { Logger } from '../../shared/logging/logger.js';
+import { initialParams } from '../../shared/model/initial-params.js';
+import { COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
+import { parseLossWeighting, parseLrSchedule, parseModelKind } from './parse-run-config.js';
+
+export type CoordinatorValues = ParsedOptions<typeof COORDINATOR_OPTIONS & typeof DATA_OPTIONS>['values'];
+
+/** Loads the dataset as the options say; the same call serves coordinator and worker so they agree. */
+export function loadDataset(values: ParsedOptions<typeof DATA_OPTIONS>['values'], log: Logger): Promise<OmniglotData> {
+  return loadOmniglot({
+    ...(typeof values['data-dir'] === 'string' ? { dir: values['data-dir'] } : {}),
+    ...(typeof values['cache-dir'] === 'string' ? { cacheDir: values['cache-dir'] } : {}),
+    ...(typeof values.alphabets === 'number' ? { alphabets: values.alphabets } : {}),
+    download: values.download === true,
+    log,
+  });
+}
+
+/** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */
+export function coordinatorOptionsFrom(values: CoordinatorValues, data: OmniglotData, log: Logger): CoordinatorOptions {
+  const model = parseModelKind(String(values.model));
+  const seed = Number(values.seed);
+  return {
+    bind: String(values.bind),
+    dataset: { fingerprint: data.fingerprint, trainSize: data.train.size, testSize: data.test.size },
+    modelKind: model,
+    seed,
+    epochs: Number(values.epochs),
+    globalBatch: Number(values['batch-size']),
+    sgd: { learningRate: Number(values.lr), momentum: Number(values.momentum), weightDecay: Number(values['weight-decay']),
+      schedule: parseLrSchedule(String(values['lr-schedule'])) },
+    lossWeighting: parseLossWeighting(model, String(values['loss-weighting']), String(values['loss-weights'])),
+    augment: values.augment === true,
+    minWorkers: Number(values['min-workers']),
+    heartbeatIntervalMs: Number(values['heartbeat-ms']),
+    workerTimeoutMs: Number(values['worker-timeout']) * 1000,
+    maxWorkerFaults: 5,
+    initialParams: initialParams(model, seed),
+    security: { kind: 'plain', insecure: values.insecure === true },
+    log,
+  };
+}
+
+/** One readable line per epoch: test accuracy and loss per head, throughput. */
+export function formatEpochLine(summary: EpochSummary, epochs: number): string {
+  const heads = summary.test.map((h) => `${h.head} acc ${h.accuracy.toFixed(3)} loss ${h.meanLoss.toFixed(3)}`).join(' | ');
+  const count = summary.test[0]?.count ?? 0;
+  return `epoch ${summary.epoch + 1}/${epochs}  test (${count} images): ${heads}  |  ${summary.samplesPerSecond.toFixed(1)} samples/s, ${(summary.wallMs / 1000).toFixed(1)} s, ${summary.workers} workers`;
+}
+
+/** Runs a coordinator until the run ends or a signal stops it; resolves with the process exit code. */
+export async function runCoordinator(options: CoordinatorOptions, out: NodeJS.WritableStream, onListening?: (endpoint: string) => void): Promise<number> {
+  const coordinator = await Coordinator.start({
+    ...options,
+    onEpoch: async (summary, state) => {
+      out.write(`${formatEpochLine(summary, options.epochs)}\n`);
+      await options.onEpoch?.(summary, state);
+    },
+  });
+  const stop = (signal: string) => () => coordinator.stop(`received ${signal}`);
+  const onInt = stop('SIGINT');
+  const onTerm = stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  onListening?.(coordinator.endpoint);
+  try {
+    const result = await coordinator.train();
+    await coordinator.close(result.stopped ? 'coordinator stopped' : 'run finished');
+    return 0;
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}

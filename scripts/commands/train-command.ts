@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { formatHelp, parseOptions } from '../../shared/config/options.js';
+import type { Command } from './command.js';
+import { COMMON_OPTIONS, COMPUTE_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS, TRAIN_OPTIONS } from './option-tables.js';
+import { coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
+
+const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...COORDINATOR_OPTIONS, ...TRAIN_OPTIONS,
+  bind: { ...COORDINATOR_OPTIONS.bind, default: 'tcp://127.0.0.1:*' } };
+const SUMMARY = 'Train on this machine: a coordinator in this process and --workers local worker processes.';
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** Flags a worker must share with the coordinator, passed through to each child. */
+const SHARED_WITH_WORKERS = ['data-dir', 'cache-dir', 'alphabets', 'download', 'model', 'backend', 'micro-batch'] as const;
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: SUMMARY,
+  async run(argv, logger) {
+    const { values } = parseOptions(TABLE, argv);
+    if (values.help) {
+      process.stdout.write(`${formatHelp('train', SUMMARY, TABLE)}\n`);
+      return 0;
+    }
+    const log = logger(String(values['log-level']));
+    // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
+    const data = await loadDataset(values, log);
+    const options = coordinatorOptionsFrom(values, data, log);
+    const children: ChildProcess[] = [];
+    const workerArgs = SHARED_WITH_WORKERS.flatMap((name) => {
+      const v = values[name];
+      return v === undefined ? [] : [`--${name}=${String(v)}`];
+    });
+    const startWorkers = (endpoint: string): void => {
+      for (let i = 0; i < Number(values.workers); i++) {
+        const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`,
+          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, ...workerArgs],
+        { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('exit', (code, signal) => {
+          if (code !== 0) log.warn({ worker: `local-${i + 1}`, code, signal }, 'local worker process exited');
+        });
+        children.push(child);
+      }
+    };
+    try {
+      return await runCoordinator({ ...options, minWorkers: Math.min(options.minWorkers, Number(values.workers)) },
+        process.stdout, startWorkers);
+    } finally {
+      await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null
+        ? new Promise((resolve) => { c.once('exit', resolve); setTimeout(() => { c.kill('SIGKILL'); }, 5000).unref(); })
+        : undefined)));
+    }
+  },
+};

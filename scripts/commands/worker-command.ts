@@ -1,0 +1,44 @@
+import { hostname } from 'node:os';
+import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
+import { formatHelp, parseOptions } from '../../shared/config/options.js';
+import { DdpError } from '../../shared/errors.js';
+import { TrainingWorker } from '../../worker/training-worker.js';
+import type { Command } from './command.js';
+import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
+import { parseModelKind } from './parse-run-config.js';
+import { loadDataset } from './run-coordinator.js';
+
+const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
+const SUMMARY = 'Run one worker: it connects to --connect, loads the same dataset, and computes gradients until the run ends.';
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: SUMMARY,
+  async run(argv, logger) {
+    const { values } = parseOptions(TABLE, argv);
+    if (values.help) {
+      process.stdout.write(`${formatHelp('worker', SUMMARY, TABLE)}\n`);
+      return 0;
+    }
+    const log = logger(String(values['log-level']));
+    const model = parseModelKind(String(values.model));
+    const choice = String(values.backend);
+    if (!isBackendChoice(choice)) throw new DdpError('ERR_BAD_CONFIG', `--backend: unknown backend '${choice}'`);
+    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(choice, log)]);
+    const worker = await TrainingWorker.start({
+      connect: String(values.connect),
+      data,
+      backend,
+      modelKind: model,
+      name: typeof values.name === 'string' ? values.name : `${hostname()}:${process.pid}`,
+      log,
+      security: { kind: 'plain' },
+      microBatch: Number(values['micro-batch']),
+    });
+    const leave = (signal: string) => () => void worker.stop(`received ${signal}`);
+    process.once('SIGINT', leave('SIGINT'));
+    process.once('SIGTERM', leave('SIGTERM'));
+    const exit = await worker.finished;
+    return exit.kind === 'refused' ? 3 : 0;
+  },
+};
