@@ -173,7 +173,7 @@ function fromWire(e: ddp.v1.Envelope): Message {
         ...(a ? { agreement: a } : {}) };
     }
     case 'heartbeat':
-      return { type: 'heartbeat', sentAtMs: num(e.heartbeat!.sentAtMs) };
+      return { type: 'heartbeat', sentAtMs: uint(e.heartbeat!.sentAtMs, 'sent_at_ms') };
     case 'shutdown':
       return { type: 'shutdown', reason: str(e.shutdown!.reason) };
     case 'error':
