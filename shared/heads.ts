@@ -19,5 +19,15 @@ export interface HeadStat {
   readonly count: number;
 }
 
+/**
+ * two-output only: does the alphabet implied by the predicted character agree with the alphabet head (`agree`), and
+ * is it the true alphabet (`impliedCorrect`)? Counts, so shards add up.
+ */
+export interface Agreement {
+  readonly agree: number;
+  readonly impliedCorrect: number;
+  readonly count: number;
+}
+
 /** Loss weight per head, as applied to the per-sample cross-entropies. */
 export type LossWeights = ReadonlyMap<HeadName, number>;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { relativeError } from './helpers/tolerance.js';
 import { initBackend } from '../shared/compute/backend.js';
 import { silentLogger } from '../shared/logging/logger.js';
 import type { HeadName } from '../shared/heads.js';
@@ -16,15 +17,6 @@ import { realOmniglotBatch } from './compute-omniglot-sample.js';
 const TOLERANCE = 1e-4;
 const WEIGHTS = new Map<HeadName, number>([['alphabet', 0.33], ['character', 0.67]]);
 
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] ?? Number.NaN) - (b[i] ?? 0)));
-    scale = Math.max(scale, Math.abs(b[i] ?? 0));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 async function gradientsOn(backend: 'wasm' | 'cpu', kind: ModelKind, batch: Batch, params: NamedTensor[]): Promise<GradientResult> {
   const { tf } = await initBackend(backend, silentLogger());

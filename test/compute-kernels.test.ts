@@ -1,4 +1,5 @@
 import test from 'ava';
+import { relativeError } from './helpers/tolerance.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { initBackend } from '../shared/compute/backend.js';
 import type { TfModule } from '../shared/compute/tf-module.js';
@@ -14,15 +15,6 @@ function randomData(size: number, seed: number, levels = 0): Float32Array {
   return Float32Array.from({ length: size }, () => (levels > 0 ? Math.floor(next() * levels) / levels : 2 * next() - 1));
 }
 
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] ?? Number.NaN) - (b[i] ?? 0)));
-    scale = Math.max(scale, Math.abs(b[i] ?? 0));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 /** Runs `op` on wasm and on cpu from the same inputs; returns both outputs and the wasm buffers left behind. */
 async function onBoth(

@@ -1,4 +1,4 @@
-import type { HeadName, HeadStat } from '../heads.js';
+import type { Agreement, HeadName, HeadStat } from '../heads.js';
 
 /** Sums one head's per-sample cross-entropies (in float64) and counts arg-max hits. */
 export function headStat(head: HeadName, crossEntropy: Float32Array, predicted: Int32Array, labels: Int32Array): HeadStat {
@@ -15,11 +15,7 @@ export function emptyHeadStat(head: HeadName): HeadStat {
   return { head, lossSum: 0, correct: 0, count: 0 };
 }
 
-export interface Agreement {
-  readonly agree: number;
-  readonly impliedCorrect: number;
-  readonly count: number;
-}
+export type { Agreement };
 
 /**
  * two-output consistency: the alphabet implied by the predicted character vs the alphabet head's prediction,

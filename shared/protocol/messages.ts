@@ -1,4 +1,4 @@
-import type { HeadName, HeadStat, LossWeights } from '../heads.js';
+import type { Agreement, HeadName, HeadStat, LossWeights } from '../heads.js';
 import type { TaskId, StepId, WorkerId } from '../ids.js';
 import type { NamedTensor } from '../tensor/named-tensor.js';
 
@@ -62,11 +62,7 @@ export interface EvalRequest {
   readonly sampleIndices: Uint32Array;
   readonly weightsVersion: number;
 }
-export interface Agreement {
-  readonly agree: number;
-  readonly impliedCorrect: number;
-  readonly count: number;
-}
+export type { Agreement };
 export interface EvalResult {
   readonly type: 'eval-result';
   readonly taskId: TaskId;

@@ -52,21 +52,7 @@ export async function startWorkers(endpoint: string, data: OmniglotData, count: 
     modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32 })));
 }
 
-/** Max |a-b| / max(|b|, tiny) over all tensors: the tolerance measure of the equivalence tests. */
-export function maxRelativeDifference(a: readonly { name: string; data: Float32Array }[], b: readonly { name: string; data: Float32Array }[]): number {
-  let worst = 0;
-  a.forEach((t, i) => {
-    const u = b[i]!;
-    let diff = 0;
-    let scale = 1e-12;
-    for (let k = 0; k < t.data.length; k++) {
-      diff = Math.max(diff, Math.abs(t.data[k]! - u.data[k]!));
-      scale = Math.max(scale, Math.abs(u.data[k]!));
-    }
-    worst = Math.max(worst, diff / scale);
-  });
-  return worst;
-}
+export { maxRelativeDifference } from './tolerance.js';
 
 export async function trainWith(o: ClusterOptions) {
   const options = coordinatorOptions(o);
