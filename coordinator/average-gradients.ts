@@ -11,23 +11,27 @@ export function averageGradients(shards: readonly (readonly NamedTensor[])[], to
   if (!(totalSamples > 0)) throw new RangeError(`cannot average over ${totalSamples} samples`);
   const first = shards[0];
   if (!first) throw new RangeError('cannot average zero shards');
-  // float64 accumulators: the sum then differs from any other split of the batch by rounding of the final cast only.
-  const sums = first.map((t) => ({ name: t.name, shape: t.shape, data: new Float64Array(t.data.length) }));
   for (const shard of shards) {
-    if (shard.length !== sums.length) throw new RangeError(`shard has ${shard.length} tensors, expected ${sums.length}`);
+    if (shard.length !== first.length) throw new RangeError(`shard has ${shard.length} tensors, expected ${first.length}`);
     shard.forEach((t, i) => {
-      const sum = sums[i]!;
-      if (t.name !== sum.name || t.data.length !== sum.data.length) {
-        throw new RangeError(`shard tensor '${t.name}' does not match '${sum.name}'`);
+      const ref = first[i]!;
+      if (t.name !== ref.name || t.data.length !== ref.data.length) {
+        throw new RangeError(`shard tensor '${t.name}' does not match '${ref.name}'`);
       }
-      const acc = sum.data;
-      const src = t.data;
-      for (let k = 0; k < acc.length; k++) acc[k]! += src[k]!;
     });
   }
-  return sums.map((sum) => {
-    const mean = new Float32Array(sum.data.length);
-    for (let k = 0; k < mean.length; k++) mean[k] = sum.data[k]! / totalSamples;
-    return { name: sum.name, shape: sum.shape, data: mean };
+  // float64 accumulators: the sum then differs from any other split of the batch by rounding of the final cast only.
+  return first.map((ref, i) => {
+    const acc = new Float64Array(ref.data.length);
+    acc.set(ref.data);
+    for (let s = 1; s < shards.length; s++) addInto(acc, shards[s]![i]!.data);
+    const mean = new Float32Array(acc.length);
+    for (let k = 0; k < mean.length; k++) mean[k] = acc[k]! / totalSamples;
+    return { name: ref.name, shape: ref.shape, data: mean };
   });
+}
+
+/** The hot loop on its own, so the engine optimises it for typed arrays alone. */
+function addInto(acc: Float64Array, src: Float32Array): void {
+  for (let k = 0; k < acc.length; k++) acc[k]! += src[k]!;
 }

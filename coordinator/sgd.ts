@@ -24,26 +24,37 @@ export function sgdStep(
 ): { readonly params: NamedTensor[]; readonly state: SgdState } {
   if (grads.length !== params.length) throw new RangeError(`${grads.length} gradients for ${params.length} parameters`);
   const { learningRate: lr, momentum: mu, weightDecay: wd } = options;
-  const nextState: Float32Array[] = [];
-  const next = params.map((p, i) => {
+  params.forEach((p, i) => {
     const g = grads[i]!;
     if (g.name !== p.name || g.data.length !== p.data.length) {
       throw new RangeError(`gradient '${g.name}' does not match parameter '${p.name}'`);
     }
+  });
+  const nextState: Float32Array[] = [];
+  const next = params.map((p, i) => {
     const out = new Float32Array(p.data.length);
-    const prev = state[i];
-    const velocity = mu !== 0 ? new Float32Array(p.data.length) : undefined;
-    for (let k = 0; k < out.length; k++) {
-      const w = p.data[k]!;
-      let step = g.data[k]! + wd * w;
-      if (velocity) {
-        step = prev ? mu * prev[k]! + step : step;
-        velocity[k] = step;
-      }
-      out[k] = w - lr * step;
+    if (mu === 0) {
+      plainStep(out, p.data, grads[i]!.data, lr, wd);
+    } else {
+      const velocity = new Float32Array(p.data.length);
+      momentumStep(out, velocity, p.data, grads[i]!.data, state[i], lr, mu, wd);
+      nextState.push(velocity);
     }
-    if (velocity) nextState.push(velocity);
     return { name: p.name, shape: p.shape, data: out };
   });
   return { params: next, state: nextState };
+}
+
+function plainStep(out: Float32Array, w: Float32Array, g: Float32Array, lr: number, wd: number): void {
+  for (let k = 0; k < out.length; k++) out[k] = w[k]! - lr * (g[k]! + wd * w[k]!);
+}
+
+function momentumStep(out: Float32Array, v: Float32Array, w: Float32Array, g: Float32Array, prev: Float32Array | undefined,
+  lr: number, mu: number, wd: number): void {
+  for (let k = 0; k < out.length; k++) {
+    const d = g[k]! + wd * w[k]!;
+    const step = prev ? mu * prev[k]! + d : d;
+    v[k] = step;
+    out[k] = w[k]! - lr * step;
+  }
 }
