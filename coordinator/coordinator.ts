@@ -1,7 +1,7 @@
 import { Router } from 'zeromq';
 import { DdpError, type ErrorCode } from '../shared/errors.js';
 import type { HeadName, HeadStat } from '../shared/heads.js';
-import { stepId, taskId, type TaskId, type WorkerId } from '../shared/ids.js';
+import { stepId, taskId, type StepId, type TaskId, type WorkerId } from '../shared/ids.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { modelSpec, type ModelKind, type ModelSpec } from '../shared/model/model-spec.js';
 import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
@@ -65,6 +65,11 @@ export interface StepInfo {
   readonly heads: readonly HeadStat[];
   readonly workers: number;
   readonly stepMs: number;
+  /** The training-set indices of the step's global batch (each sample of an epoch appears in exactly one step). */
+  readonly indices: Uint32Array;
+  /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
+  readonly learningRate: number;
+  readonly lossWeights: readonly [HeadName, number][];
 }
 
 export interface TrainResult {
@@ -75,7 +80,9 @@ export interface TrainResult {
 
 type StepShard = { readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[] };
 type EvalShard = { readonly heads: readonly HeadStat[]; readonly agreement: Agreement | undefined };
-type ActiveRound = { readonly round: TaskRound<StepShard> | TaskRound<EvalShard>; readonly send: (task: TaskId, piece: Piece) => Message };
+type ActiveRound = { readonly round: TaskRound<StepShard> | TaskRound<EvalShard>; readonly send: (task: TaskId, piece: Piece) => Message;
+  /** The step a training round computes; absent for evaluation rounds. */
+  readonly step?: StepId };
 
 /**
  * Owns the schedule and the optimizer step: binds a ROUTER socket, admits workers, splits each global batch across
@@ -159,13 +166,15 @@ export class Coordinator {
           learningRate = learningRateAt(o.sgd.learningRate, o.sgd.schedule, { epoch, stepInEpoch, stepsPerEpoch: steps,
             epochs: o.epochs });
           const started = performance.now();
+          const lossWeights = [...o.lossWeighting.current()];
           const heads = await this.runStep(epoch, globalStep, batch, learningRate);
           epochStats = sumHeadStats([epochStats, heads]);
           samples += batch.length;
           stepInEpoch += 1;
           globalStep += 1;
           o.onStep?.({ epoch, stepInEpoch, stepsPerEpoch: steps, globalStep, samples: batch.length, heads,
-            workers: this.liveWorkers(), stepMs: performance.now() - started });
+            workers: this.liveWorkers(), stepMs: performance.now() - started, indices: batch,
+            learningRate, lossWeights });
           if (o.checkpoint && globalStep % o.checkpoint.everySteps === 0 && stepInEpoch < steps) {
             await o.checkpoint.save(snapshot());
           }
@@ -222,7 +231,7 @@ export class Coordinator {
     const lossWeights = o.lossWeighting.current();
     const id = stepId(globalStep);
     const round = new TaskRound<StepShard>('step', batch.length);
-    await this.runRound({ round, send: (task, piece) => ({ type: 'step', taskId: task, stepId: id, epoch,
+    await this.runRound({ round, step: id, send: (task, piece) => ({ type: 'step', taskId: task, stepId: id, epoch,
       weightsVersion: this.weightsVersion, sampleIndices: piece.indices, lossWeights, augment: o.augment,
       augmentSeed: o.seed }) }, batch);
     const shards = await round.finished;
@@ -347,7 +356,13 @@ export class Coordinator {
       return;
     }
     if (!sender) {
-      this.log.warn({ ...from, type: message.type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+      if (message.type === 'gradients' || message.type === 'eval-result') {
+        // Typically a worker declared lost that was only slow: its task went to another worker already.
+        this.log.warn({ ...from, task: message.taskId, ...(message.type === 'gradients' ? { step: message.stepId } : {}),
+          code: 'ERR_STALE_TASK' }, `dropped ${message.type} from a worker that is not registered (lost or never joined)`);
+      } else {
+        this.log.warn({ ...from, type: message.type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+      }
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_NOT_REGISTERED',
         reason: 'say hello first' }));
       return;
@@ -373,6 +388,8 @@ export class Coordinator {
       case 'error':
         this.log.warn({ worker: sender.id, code: message.code, task: message.taskId, message: message.message }, 'worker failed a task');
         this.reassign(sender, [message.taskId]);
+        // A worker that fails every task would otherwise be handed its share back forever and pin the round.
+        this.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${message.taskId}: ${message.message}`, from);
         return;
       case 'welcome':
       case 'refused':
@@ -404,6 +421,12 @@ export class Coordinator {
       refuse('ERR_MODEL_MISMATCH', `model '${hello.modelKind.slice(0, 40)}' differs from the coordinator's '${o.modelKind}'`);
       return;
     }
+    const previous = this.registry.byRoutingId(routingId);
+    if (previous) {
+      // Hello again on the same connection (the worker thought we restarted): what it held would never come back.
+      this.log.info({ worker: previous.id, name: previous.name, tasks: [...previous.tasks] }, 'worker said hello again: rejoining it');
+      this.dropWorker(previous, 'left');
+    }
     const record = this.registry.register({ routingId, name: hello.workerName, host: hello.host, pid: hello.pid,
       backend: hello.backend }, performance.now());
     this.log.info({ worker: record.id, name: record.name, host: record.host, pid: record.pid, backend: record.backend,
@@ -424,7 +447,9 @@ export class Coordinator {
       this.log.warn({ worker: sender.id, task: m.taskId, step: m.stepId, code: 'ERR_STALE_TASK' }, 'dropped gradients for a task that is not pending');
       return;
     }
-    const problem = gradientProblem(m.grads, this.spec.params) ?? headsProblem(m.heads, this.spec.heads, m.sampleCount);
+    // The task is this step's, so its step id must be too: a mismatch is a confused or forged answer.
+    const stepProblem = m.stepId !== this.active?.step ? `gradients say step ${m.stepId}, the task is of step ${this.active?.step}` : undefined;
+    const problem = stepProblem ?? gradientProblem(m.grads, this.spec.params) ?? headsProblem(m.heads, this.spec.heads, m.sampleCount);
     if (problem) {
       this.refuseInput(sender, sender.routingId, 'ERR_BAD_GRADIENTS', problem, { worker: sender.id, task: m.taskId });
       this.reassign(sender, [m.taskId]);
@@ -498,8 +523,9 @@ export class Coordinator {
   private checkLiveness(): void {
     const now = performance.now();
     for (const w of this.registry.silent(now, this.options.workerTimeoutMs)) {
-      this.log.warn({ worker: w.id, name: w.name, host: w.host, pid: w.pid, silentMs: Math.round(now - w.lastSeenMs),
-        tasks: [...w.tasks], code: 'ERR_WORKER_LOST' }, 'worker lost');
+      this.log.warn({ worker: w.id, name: w.name, host: w.host, pid: w.pid, routingId: w.routingKey,
+        silentMs: Math.round(now - w.lastSeenMs), tasks: [...w.tasks], round: this.active?.round.kind ?? null,
+        step: w.tasks.size > 0 ? this.active?.step ?? null : null, code: 'ERR_WORKER_LOST' }, 'worker lost');
       this.dropWorker(w, 'lost');
     }
     const beat = encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() });

@@ -3,10 +3,13 @@ import { DdpError } from '../shared/errors.js';
 import { createLogger } from '../shared/logging/logger.js';
 import type { Command } from './commands/command.js';
 import { coordinatorCommand } from './commands/coordinator-command.js';
+import { evaluateCommand } from './commands/evaluate-command.js';
+import { keysCommand } from './commands/keys-command.js';
+import { predictCommand } from './commands/predict-command.js';
 import { trainCommand } from './commands/train-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand];
+const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, evaluateCommand, predictCommand, keysCommand];
 
 function usage(): string {
   const lines = ['Usage: omniglot-ddp <command> [flags]', '', 'Commands:'];

@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from '../shared/transport/send-queue.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
 import { augmentBatch } from '../shared/dataset/augment.js';
-import { applyClientSecurity, type ClientSecurity } from './client-security.js';
+import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
 
 export interface WorkerOptions {
   /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
@@ -51,6 +51,7 @@ export class TrainingWorker {
   private readonly log: Logger;
   private state: WorkerState = 'joining';
   private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeatMs = 1000;
   private lastHeardMs = performance.now();
   private lastHelloMs = 0;
   private finish!: (exit: WorkerExit) => void;
@@ -72,6 +73,10 @@ export class TrainingWorker {
     await applyClientSecurity(socket, options.security);
     socket.connect(options.connect);
     const worker = new TrainingWorker(options, socket);
+    watchHandshake(socket, options.security, (reason) => {
+      worker.log.error({ code: 'ERR_NOT_AUTHORIZED', reason }, `refused by the coordinator: ${reason}`);
+      worker.close({ kind: 'refused', code: 'ERR_NOT_AUTHORIZED', reason });
+    });
     worker.sayHello();
     worker.heartbeat = setInterval(() => worker.tick(), 1000);
     void worker.receiveLoop();
@@ -149,6 +154,12 @@ export class TrainingWorker {
     switch (message.type) {
       case 'welcome':
         this.state = 'ready';
+        // Beat at the coordinator's pace: its worker timeout is set against its own interval, not our default.
+        if (message.heartbeatIntervalMs > 0 && message.heartbeatIntervalMs !== this.heartbeatMs) {
+          this.heartbeatMs = message.heartbeatIntervalMs;
+          clearInterval(this.heartbeat);
+          this.heartbeat = setInterval(() => this.tick(), this.heartbeatMs);
+        }
         this.log.info({ workerId: message.workerId, backend: this.options.backend.name }, 'joined the run');
         return;
       case 'refused':

@@ -1,7 +1,8 @@
 import { formatHelp, parseOptions } from '../../shared/config/options.js';
 import type { Command } from './command.js';
 import { COMMON_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
-import { coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
+import { openRunReport } from './run-report.js';
+import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
 
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS };
 const SUMMARY = 'Run the coordinator alone: it binds --bind and waits for workers started elsewhere (`omniglot-ddp worker --connect`).';
@@ -10,13 +11,20 @@ export const coordinatorCommand: Command = {
   name: 'coordinator',
   summary: SUMMARY,
   async run(argv, logger) {
-    const { values } = parseOptions(TABLE, argv);
+    const { values, sources } = parseOptions(TABLE, argv);
     if (values.help) {
       process.stdout.write(`${formatHelp('coordinator', SUMMARY, TABLE)}\n`);
       return 0;
     }
     const log = logger(String(values['log-level']));
+    checkCoordinatorFlags(values);
     const data = await loadDataset(values, log);
-    return runCoordinator(coordinatorOptionsFrom(values, data, log), process.stdout);
+    const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
+    const report = await openRunReport({ command: 'coordinator', values, sources, data, options, log, out: process.stdout });
+    try {
+      return await runCoordinator(report.wrap(options), process.stdout);
+    } finally {
+      await report.close();
+    }
   },
 };

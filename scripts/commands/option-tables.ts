@@ -40,13 +40,26 @@ export const COORDINATOR_OPTIONS = {
   'heartbeat-ms': { type: 'int', help: 'heartbeat interval', default: 1000, min: 10 },
   'worker-timeout': { type: 'number', help: 'seconds of silence after which a worker is declared lost', default: 10, min: 0.1 },
   insecure: { type: 'boolean', help: 'allow a non-loopback bind without CURVE', default: false },
+  'run-dir': { type: 'string', help: 'run folder for config, metrics.jsonl, plots and the exported model (default runs/<timestamp>-<model>)' },
+  'checkpoint-dir': { type: 'string', help: 'folder for checkpoints (none: no checkpoints)' },
+  'checkpoint-every': { type: 'int', help: 'steps between checkpoints (one is also written at each epoch end and on stop)', default: 200, min: 1 },
+  'checkpoint-keep': { type: 'int', help: 'newest checkpoints kept', default: 3, min: 1 },
+  resume: { type: 'boolean', help: 'continue from the newest valid checkpoint in --checkpoint-dir (a fresh run, with a warning, when there is none)', default: false },
+  'curve-secret-key-file': { type: 'string', help: 'CURVE: this side\'s secret key file (from `omniglot-ddp keys`); turns CURVE on' },
+  'curve-public-key-file': { type: 'string', help: 'CURVE: this side\'s public key file, checked against the secret key (optional)' },
+  'allow-list': { type: 'string', help: 'CURVE: file of worker public keys allowed to join, one Z85 key per line, # comments' },
+  'save-weights': { type: 'string', help: 'write the final weights to <file> (raw float32) and <file>.json (names, shapes)' },
 } as const satisfies OptionTable;
 
 export const WORKER_OPTIONS = {
   connect: { type: 'string', help: 'coordinator endpoint', default: 'tcp://127.0.0.1:5555' },
   name: { type: 'string', help: 'worker name in logs (default host:pid)' },
+  'curve-secret-key-file': { type: 'string', help: 'CURVE: this worker\'s secret key file; needs --coordinator-key' },
+  'curve-public-key-file': { type: 'string', help: 'CURVE: this worker\'s public key file, checked against the secret key (optional)' },
+  'coordinator-key': { type: 'string', help: 'CURVE: the coordinator\'s public key, as Z85 text or a file holding it' },
 } as const satisfies OptionTable;
 
 export const TRAIN_OPTIONS = {
   workers: { type: 'int', help: 'local worker processes to start', default: 2, min: 1 },
+  curve: { type: 'boolean', help: 'use CURVE with fresh keys made for this run and its local workers', default: false },
 } as const satisfies OptionTable;

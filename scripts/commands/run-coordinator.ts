@@ -1,9 +1,15 @@
 import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
+import { checkBind } from '../../coordinator/server-security.js';
+import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
+import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
+import { DdpError } from '../../shared/errors.js';
 import type { EpochSummary } from '../../coordinator/training-state.js';
 import type { ParsedOptions } from '../../shared/config/options.js';
 import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import { initialParams } from '../../shared/model/initial-params.js';
+import { serverSecurityFrom } from '../../shared/security/security-options.js';
+import { writeWeightsFile } from '../../shared/tensor/weights-file.js';
 import { COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
 import { parseLossWeighting, parseLrSchedule, parseModelKind } from './parse-run-config.js';
 
@@ -18,6 +24,14 @@ export function loadDataset(values: ParsedOptions<typeof DATA_OPTIONS>['values']
     download: values.download === true,
     log,
   });
+}
+
+/** Checks the coordinator's flags before the dataset loads, so a bad one fails at once. @throws DdpError ERR_BAD_CONFIG. */
+export function checkCoordinatorFlags(values: CoordinatorValues): void {
+  const model = parseModelKind(String(values.model));
+  parseLrSchedule(String(values['lr-schedule']));
+  parseLossWeighting(model, String(values['loss-weighting']), String(values['loss-weights']));
+  checkBind(String(values.bind), serverSecurityFrom(values));
 }
 
 /** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */
@@ -40,9 +54,33 @@ export function coordinatorOptionsFrom(values: CoordinatorValues, data: Omniglot
     workerTimeoutMs: Number(values['worker-timeout']) * 1000,
     maxWorkerFaults: 5,
     initialParams: initialParams(model, seed),
-    security: { kind: 'plain', insecure: values.insecure === true },
+    security: serverSecurityFrom(values),
     log,
+    ...saveWeightsOption(values['save-weights'], Number(values.epochs)),
   };
+}
+
+/** With --save-weights, an onEpoch that writes the weights once the last epoch is done. */
+function saveWeightsOption(file: unknown, epochs: number): Pick<CoordinatorOptions, 'onEpoch'> {
+  if (typeof file !== 'string' || file === '') return {};
+  return { onEpoch: async (_summary, state) => {
+    if (state.epoch >= epochs) await writeWeightsFile(file, state.params);
+  } };
+}
+
+/**
+ * Adds checkpointing from --checkpoint-dir/--checkpoint-every/--checkpoint-keep, and with --resume the state of the
+ * newest valid checkpoint. Options pass through unchanged without --checkpoint-dir.
+ * @throws DdpError ERR_BAD_CONFIG for --resume without --checkpoint-dir, or a checkpoint of another configuration.
+ */
+export async function applyCheckpointFlags(options: CoordinatorOptions, values: CoordinatorValues, log: Logger): Promise<CoordinatorOptions> {
+  const dir = values['checkpoint-dir'];
+  if (typeof dir !== 'string' || dir === '') {
+    if (values.resume === true) throw new DdpError('ERR_BAD_CONFIG', '--resume needs --checkpoint-dir: the folder to resume from');
+    return options;
+  }
+  const store = new CheckpointStore({ dir, keep: Number(values['checkpoint-keep']), log });
+  return withCheckpoints(options, store, Number(values['checkpoint-every']), values.resume === true, log);
 }
 
 /** One readable line per epoch: test accuracy and loss per head, throughput. */

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatHelp, parseOptions } from '../../shared/config/options.js';
+import { DdpError } from '../../shared/errors.js';
+import { ephemeralCurve } from '../../shared/security/ephemeral-keys.js';
 import type { Command } from './command.js';
+import { openRunReport } from './run-report.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS, TRAIN_OPTIONS } from './option-tables.js';
-import { coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
+import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
 
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...COORDINATOR_OPTIONS, ...TRAIN_OPTIONS,
   bind: { ...COORDINATOR_OPTIONS.bind, default: 'tcp://127.0.0.1:*' } };
@@ -17,15 +20,21 @@ export const trainCommand: Command = {
   name: 'train',
   summary: SUMMARY,
   async run(argv, logger) {
-    const { values } = parseOptions(TABLE, argv);
+    const { values, sources } = parseOptions(TABLE, argv);
     if (values.help) {
       process.stdout.write(`${formatHelp('train', SUMMARY, TABLE)}\n`);
       return 0;
     }
     const log = logger(String(values['log-level']));
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
+    checkCoordinatorFlags(values);
     const data = await loadDataset(values, log);
-    const options = coordinatorOptionsFrom(values, data, log);
+    const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
+    if (options.security.kind === 'curve' && values.curve !== true) {
+      throw new DdpError('ERR_BAD_CONFIG', 'train starts its own workers: use --curve for keys made for this run (key files and --allow-list are for `coordinator` and `worker`)');
+    }
+    const curve = values.curve === true ? ephemeralCurve(Number(values.workers)) : undefined;
+    const report = await openRunReport({ command: 'train', values, sources, data, options, log, out: process.stdout });
     const children: ChildProcess[] = [];
     const workerArgs = SHARED_WITH_WORKERS.flatMap((name) => {
       const v = values[name];
@@ -34,7 +43,8 @@ export const trainCommand: Command = {
     const startWorkers = (endpoint: string): void => {
       for (let i = 0; i < Number(values.workers); i++) {
         const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`,
-          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, ...workerArgs],
+          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, ...workerArgs,
+          ...(curve?.workerArgs(i) ?? [])],
         { stdio: ['ignore', 'inherit', 'inherit'] });
         child.on('exit', (code, signal) => {
           if (code !== 0) log.warn({ worker: `local-${i + 1}`, code, signal }, 'local worker process exited');
@@ -43,12 +53,14 @@ export const trainCommand: Command = {
       }
     };
     try {
-      return await runCoordinator({ ...options, minWorkers: Math.min(options.minWorkers, Number(values.workers)) },
+      return await runCoordinator(report.wrap({ ...options, ...(curve ? { security: curve.server } : {}), minWorkers: Math.min(options.minWorkers, Number(values.workers)) }),
         process.stdout, startWorkers);
     } finally {
       await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null
         ? new Promise((resolve) => { c.once('exit', resolve); setTimeout(() => { c.kill('SIGKILL'); }, 5000).unref(); })
         : undefined)));
+      curve?.cleanup();
+      await report.close();
     }
   },
 };

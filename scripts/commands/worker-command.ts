@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
 import { formatHelp, parseOptions } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
+import { clientSecurityFrom } from '../../shared/security/security-options.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
 import type { Command } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
@@ -22,6 +23,7 @@ export const workerCommand: Command = {
     }
     const log = logger(String(values['log-level']));
     const model = parseModelKind(String(values.model));
+    const security = clientSecurityFrom(values);
     const choice = String(values.backend);
     if (!isBackendChoice(choice)) throw new DdpError('ERR_BAD_CONFIG', `--backend: unknown backend '${choice}'`);
     const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(choice, log)]);
@@ -32,13 +34,15 @@ export const workerCommand: Command = {
       modelKind: model,
       name: typeof values.name === 'string' ? values.name : `${hostname()}:${process.pid}`,
       log,
-      security: { kind: 'plain' },
+      security,
       microBatch: Number(values['micro-batch']),
     });
     const leave = (signal: string) => () => void worker.stop(`received ${signal}`);
     process.once('SIGINT', leave('SIGINT'));
     process.once('SIGTERM', leave('SIGTERM'));
     const exit = await worker.finished;
-    return exit.kind === 'refused' ? 3 : 0;
+    if (exit.kind !== 'refused') return 0;
+    process.stderr.write(`omniglot-ddp worker: ${exit.reason} [${exit.code}]\n`);
+    return 3;
   },
 };

@@ -1,0 +1,131 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { StepInfo } from '../../coordinator/coordinator.js';
+import type { EpochSummary, TrainingState } from '../../coordinator/training-state.js';
+import type { TfModule } from '../../shared/compute/tf-module.js';
+import type { OmniglotData } from '../../shared/dataset/omniglot.js';
+import type { HeadName } from '../../shared/heads.js';
+import { exportLayersModel } from '../../shared/model/export-layers.js';
+import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
+import { lineChartSvg, type Series } from './plot-svg.js';
+
+/**
+ * A run's folder: config.json (the resolved flags and where each came from), metrics.jsonl (one line per step and
+ * one per epoch), loss.png and accuracy.png (redrawn at each epoch), model/ (the weights in the TensorFlow.js
+ * layers format, rewritten at each epoch) and summary.json (the figures so far; `finished` once the last epoch is in).
+ */
+export interface RunFolderInit {
+  readonly dir: string;
+  readonly command: string;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly sources: Readonly<Record<string, string>>;
+  readonly modelKind: ModelKind;
+  readonly epochs: number;
+  readonly weighting: string;
+  readonly data: Pick<OmniglotData, 'alphabets' | 'characters' | 'fingerprint'>;
+  /** tfjs for the model export; without it no model/ is written. */
+  readonly tf?: TfModule;
+}
+
+/** runs/<UTC timestamp>-<model>, the default --run-dir. */
+export function defaultRunDir(modelKind: string, at = new Date()): string {
+  return path.join('runs', `${at.toISOString().replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z')}-${modelKind}`);
+}
+
+const HEAD_COLORS: Readonly<Record<HeadName, string>> = { alphabet: '#1f77b4', character: '#d62728' };
+
+function headRecord(summaries: EpochSummary['test']): Record<string, { accuracy: number; loss: number }> {
+  return Object.fromEntries(summaries.map((h) => [h.head, { accuracy: h.accuracy, loss: h.meanLoss }]));
+}
+
+/** One metrics.jsonl line for a step. */
+export function stepRecord(info: StepInfo): Record<string, unknown> {
+  return { type: 'step', epoch: info.epoch, step: info.stepInEpoch, globalStep: info.globalStep, samples: info.samples,
+    lr: info.learningRate, lossWeights: Object.fromEntries(info.lossWeights),
+    loss: Object.fromEntries(info.heads.map((h) => [h.head, h.lossSum / Math.max(1, h.count)])),
+    accuracy: Object.fromEntries(info.heads.map((h) => [h.head, h.correct / Math.max(1, h.count)])),
+    workers: info.workers, stepMs: Math.round(info.stepMs * 10) / 10 };
+}
+
+/** One metrics.jsonl line for an epoch. */
+export function epochRecord(summary: EpochSummary, weighting: string): Record<string, unknown> {
+  const a = summary.agreement;
+  return { type: 'epoch', epoch: summary.epoch, test: headRecord(summary.test), train: headRecord(summary.train),
+    samplesPerSecond: summary.samplesPerSecond, wallMs: summary.wallMs, workers: summary.workers, lr: summary.learningRate,
+    weighting: { strategy: weighting, weights: Object.fromEntries(summary.lossWeights) },
+    ...(a ? { agreement: { count: a.count, agreeRate: a.agree / Math.max(1, a.count), impliedAlphabetAccuracy: a.impliedCorrect / Math.max(1, a.count) } } : {}) };
+}
+
+export class RunFolder {
+  private readonly history: EpochSummary[] = [];
+  private readonly startedAt = new Date();
+
+  private constructor(private readonly init: RunFolderInit, private readonly metrics: WriteStream) {}
+
+  /** Creates the folder and writes config.json. @throws the fs error when the folder cannot be made. */
+  static async open(init: RunFolderInit): Promise<RunFolder> {
+    await mkdir(init.dir, { recursive: true });
+    await writeJson(path.join(init.dir, 'config.json'), { command: init.command, model: init.modelKind,
+      dataset: init.data.fingerprint, values: init.values, sources: init.sources });
+    return new RunFolder(init, createWriteStream(path.join(init.dir, 'metrics.jsonl'), { flags: 'a' }));
+  }
+
+  get dir(): string {
+    return this.init.dir;
+  }
+
+  step(info: StepInfo): void {
+    this.metrics.write(`${JSON.stringify(stepRecord(info))}\n`);
+  }
+
+  async epoch(summary: EpochSummary, state: TrainingState): Promise<void> {
+    this.history.push(summary);
+    this.metrics.write(`${JSON.stringify(epochRecord(summary, this.init.weighting))}\n`);
+    await this.plots();
+    if (this.init.tf) {
+      await exportLayersModel(this.init.tf, this.init.modelKind, state.params, path.join(this.init.dir, 'model'), {
+        modelKind: this.init.modelKind, heads: modelSpec(this.init.modelKind).heads, alphabets: this.init.data.alphabets,
+        characters: this.init.data.characters, epoch: summary.epoch });
+    }
+    await this.writeSummary(state.epoch >= this.init.epochs);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.metrics.end(resolve));
+  }
+
+  private async plots(): Promise<void> {
+    const series = (pick: (h: EpochSummary['test'][number]) => number): Series[] => modelSpec(this.init.modelKind).heads.flatMap((head) => [
+      { name: `${head} test`, color: HEAD_COLORS[head], points: this.history.map((e) => [e.epoch + 1, pick(e.test.find((h) => h.head === head)!)] as const) },
+      { name: `${head} train`, color: HEAD_COLORS[head], dashed: true, points: this.history.map((e) => [e.epoch + 1, pick(e.train.find((h) => h.head === head)!)] as const) },
+    ]);
+    const charts = [
+      { file: 'loss.png', svg: lineChartSvg({ title: 'Loss per head', xLabel: 'epoch', yLabel: 'cross-entropy', series: series((h) => h.meanLoss) }) },
+      { file: 'accuracy.png', svg: lineChartSvg({ title: 'Accuracy per head', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1], series: series((h) => h.accuracy) }) },
+    ];
+    for (const c of charts) {
+      const file = path.join(this.init.dir, c.file);
+      await sharp(Buffer.from(c.svg)).png().toFile(`${file}.tmp.png`);
+      await rename(`${file}.tmp.png`, file);
+    }
+  }
+
+  private async writeSummary(finished: boolean): Promise<void> {
+    const last = this.history[this.history.length - 1];
+    const best = (head: HeadName): number => Math.max(0, ...this.history.map((e) => e.test.find((h) => h.head === head)?.accuracy ?? 0));
+    await writeJson(path.join(this.init.dir, 'summary.json'), {
+      finished, model: this.init.modelKind, startedAt: this.startedAt.toISOString(), updatedAt: new Date().toISOString(),
+      epochs: this.history.length, plannedEpochs: this.init.epochs, weighting: this.init.weighting,
+      final: last ? epochRecord(last, this.init.weighting) : null,
+      bestTestAccuracy: Object.fromEntries(modelSpec(this.init.modelKind).heads.map((h) => [h, best(h)])),
+      trainSeconds: this.history.reduce((s, e) => s + e.wallMs / 1000, 0),
+    });
+  }
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
