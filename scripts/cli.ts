@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { DdpError } from '../shared/errors.js';
-import { createLogger } from '../shared/logging/logger.js';
 import type { Command } from './commands/command.js';
 import { coordinatorCommand } from './commands/coordinator-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
@@ -29,7 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`omniglot-ddp: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
-  return command.run(rest, (level) => createLogger({ level }));
+  return command.execute(rest);
 }
 
 try {

@@ -11,7 +11,7 @@ import { DdpError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logging/logger.js';
 import { initialParams } from '../shared/model/initial-params.js';
 import { coordinatorOptions } from './helpers/cluster.js';
-import { captureLogger } from './helpers/processes.js';
+import { captureLog } from './helpers/log-capture.js';
 
 /** A small state whose numbers all depend on `step`, so each checkpoint is recognisable. */
 function fakeState(step: number): TrainingState {
@@ -84,7 +84,8 @@ test('save writes atomically under the step number and keeps only the newest K',
 
 test('a corrupt newest checkpoint is reported and the previous one is used', async (t) => {
   const dir = await tempDir(t);
-  const { log, lines } = captureLogger();
+  const lines = captureLog('info');
+  const log = lines.logger;
   const store = new CheckpointStore({ dir, keep: 3, log });
   for (const step of [10, 20, 30]) await store.save(fakeState(step));
   // Newest: one flipped byte in the tensors. Next: truncated mid-file (a torn copy). Oldest: intact.

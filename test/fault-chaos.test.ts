@@ -2,7 +2,8 @@ import test from 'ava';
 import { Coordinator, type StepInfo } from '../coordinator/coordinator.js';
 import { coordinatorOptions, maxRelativeDifference, trainWith } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
-import { captureLogger, dataArgs, reap, spawnCli, type CliProcess } from './helpers/processes.js';
+import { captureLog } from './helpers/log-capture.js';
+import { dataArgs, reap, spawnCli, type CliProcess } from './helpers/processes.js';
 
 // Chaos on real worker processes: during a two-epoch run, random workers are SIGKILLed (and one SIGTERMed) a few
 // milliseconds into a step, and replacements started. The run must finish, use every training sample exactly once
@@ -15,7 +16,8 @@ const CHAOS: ReadonlyMap<number, 'SIGKILL' | 'SIGTERM'> = new Map([[3, 'SIGKILL'
 
 test('SIGKILLed and replaced worker processes lose no work: same samples, same weights', async (t) => {
   const data = await omniglotSubset(2);
-  const { log, lines } = captureLogger();
+  const lines = captureLog('info');
+  const log = lines.logger;
   const children = new Map<string, CliProcess>();
   const killed = new Set<string>();
   const hits: { name: string; signal: string; at: number }[] = [];

@@ -7,7 +7,7 @@ import type { Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { coordinatorOptions, maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
-import { captureLogger, type LineLog } from './helpers/processes.js';
+import { captureLog, type LineLog } from './helpers/log-capture.js';
 
 // Failure paths of the coordinator with in-process parties over real ZeroMQ sockets: a "raw" worker is a bare
 // Dealer that speaks the protocol by hand and misbehaves on purpose. Every run must end with the weights of the
@@ -83,7 +83,8 @@ const lostLine = (log: LineLog, name: string) => log.lines.find((l) => l.msg ===
 
 test.serial('a worker that goes silent mid-step is declared lost, its shard is recomputed, the step is unchanged', async (t) => {
   const data = await omniglotSubset(1);
-  const { log, lines } = captureLogger();
+  const lines = captureLog('info');
+  const log = lines.logger;
   let silent: RawWorker | undefined;
   let taskHeld: Message | undefined;
   const { result } = await run(data, 2, { log }, async (c) => {
@@ -117,7 +118,8 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
 
 test.serial('a lost worker with no one left parks the step; a worker joining mid-step takes it over', async (t) => {
   const data = await omniglotSubset(1);
-  const { log, lines } = captureLogger();
+  const lines = captureLog('info');
+  const log = lines.logger;
   let helloAgain = true;
   const { result } = await run(data, 1, { log }, async (c) => {
     // It takes the whole first step, says hello again on the same connection (as after a suspected restart), then
@@ -142,7 +144,8 @@ test.serial('a lost worker with no one left parks the step; a worker joining mid
 
 test.serial('a worker that fails every task is disconnected at the fault limit; weights and metrics are unchanged', async (t) => {
   const data = await omniglotSubset(1);
-  const { log, lines } = captureLogger();
+  const lines = captureLog('info');
+  const log = lines.logger;
   let joinAt: (() => void) | undefined;
   const joinNow = new Promise<void>((resolve) => {
     joinAt = resolve;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { mulberry32 } from '../shared/model/seeded-random.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { stepId, taskId } from '../shared/ids.js';
 import { encodeMessage } from '../shared/protocol/codec.js';
@@ -11,17 +12,6 @@ import { RawPeer, validHello, zeroGradients } from './helpers/raw-peer.js';
 // Thousands of random and mutated frames, and a joined worker that answers every task with poison, thrown at a
 // coordinator while it trains (loopback only). It must finish the run with the weights of an undisturbed one.
 
-/** mulberry32: a small seeded PRNG, so a failing fuzz run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x5eed;
 const MAX_FRAMES = 3000;
@@ -34,7 +24,7 @@ test('a coordinator under fuzzing keeps training and reaches the undisturbed wei
   const log = captureLog('warn');
   const coordinator = await Coordinator.start(coordinatorOptions({ data, workers: 2, globalBatch, log: log.logger }));
   const workers = await startWorkers(coordinator.endpoint, data, 2);
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const small = [{ name: 'image.conv.kernel', shape: [2, 2], data: new Float32Array([1, 2, 3, Number.NaN]) }];
   // Valid envelopes of every type; the hellos never carry the run's fingerprint, so no mutation can join.

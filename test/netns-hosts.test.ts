@@ -6,7 +6,8 @@ import test from 'ava';
 import { initialParams } from '../shared/model/initial-params.js';
 import { readWeightsFile } from '../shared/tensor/weights-file.js';
 import { maxRelativeDifference } from './helpers/cluster.js';
-import { omniglotDir, omniglotSubset, repoRoot, testCacheDir } from './helpers/fixtures.js';
+import { omniglotDir, omniglotSubset, scratchCwd, testCacheDir } from './helpers/fixtures.js';
+import { CLI } from './helpers/processes.js';
 import { createHosts, netnsUnavailable, type NetnsHosts } from './helpers/netns.js';
 
 // Real hosts on one machine: the coordinator in one network namespace, workers in others, linked by veth pairs and
@@ -14,7 +15,6 @@ import { createHosts, netnsUnavailable, type NetnsHosts } from './helpers/netns.
 // on the allow-list must not get in. Skipped (as a real skip) where namespaces cannot be made.
 const unavailable = process.platform === 'linux' ? netnsUnavailable() : 'not Linux';
 const netnsTest = unavailable === undefined ? test.serial : test.skip;
-const CLI = path.join(repoRoot, 'dist/scripts/cli.js');
 const DATA = ['--data-dir', omniglotDir, '--cache-dir', testCacheDir, '--alphabets', '2', '--no-download'];
 const RUN = ['--epochs', '1', '--batch-size', '128', '--seed', '11', '--log-level', 'info'];
 
@@ -26,7 +26,7 @@ interface Exit { code: number | null; stdout: string; stderr: string }
 /** Runs the CLI, inside namespace `ns` when given; resolves when it exits, killing it after `timeoutMs`. */
 function cli(ns: string | undefined, args: readonly string[], timeoutMs = 90_000): Promise<Exit> {
   const [command, argv] = ns ? ['ip', ['netns', 'exec', ns, process.execPath, CLI, ...args]] as const : [process.execPath, [CLI, ...args]] as const;
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
   children.push(child);
   let stdout = '';
   let stderr = '';

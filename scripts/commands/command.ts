@@ -1,8 +1,41 @@
-import type { Logger } from '../../shared/logging/logger.js';
+import { formatHelp, parseOptions, type OptionTable, type ParsedOptions } from '../../shared/config/options.js';
+import { createLogger, type Logger } from '../../shared/logging/logger.js';
 
-/** One subcommand of the CLI: its flags are parsed inside `run`, which returns the exit code. */
+/** What a command's `run` gets: its parsed flags and the process's root logger at --log-level. */
+export type CommandContext<T extends OptionTable> = ParsedOptions<T> & { readonly log: Logger };
+
+export interface CommandDefinition<T extends OptionTable> {
+  readonly name: string;
+  readonly summary: string;
+  /** Must include COMMON_OPTIONS (config, log-level, help). */
+  readonly options: T;
+  /** Resolves with the process exit code. */
+  run(context: CommandContext<T>): Promise<number>;
+}
+
+/** One subcommand of the CLI, as the dispatcher sees it. */
 export interface Command {
   readonly name: string;
   readonly summary: string;
-  run(argv: readonly string[], log: (level: string) => Logger): Promise<number>;
+  execute(argv: readonly string[]): Promise<number>;
+}
+
+/**
+ * Gives every command the same front: flags parsed by one table (command line > environment > config file >
+ * default), `--help` printed from that table, and one pino root logger.
+ */
+export function defineCommand<T extends OptionTable>(definition: CommandDefinition<T>): Command {
+  return {
+    name: definition.name,
+    summary: definition.summary,
+    async execute(argv) {
+      const parsed = parseOptions(definition.options, argv);
+      if (parsed.values['help'] === true) {
+        process.stdout.write(`${formatHelp(definition.name, definition.summary, definition.options)}\n`);
+        return 0;
+      }
+      const log = createLogger({ level: String(parsed.values['log-level'] ?? 'info') });
+      return definition.run({ ...parsed, log });
+    },
+  };
 }

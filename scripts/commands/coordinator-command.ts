@@ -1,5 +1,5 @@
-import { formatHelp, parseOptions } from '../../shared/config/options.js';
-import type { Command } from './command.js';
+import { parseOptions } from '../../shared/config/options.js';
+import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
 import { openRunReport } from './run-report.js';
 import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
@@ -7,16 +7,11 @@ import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, lo
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS };
 const SUMMARY = 'Run the coordinator alone: it binds --bind and waits for workers started elsewhere (`omniglot-ddp worker --connect`).';
 
-export const coordinatorCommand: Command = {
+export const coordinatorCommand = defineCommand({
   name: 'coordinator',
   summary: SUMMARY,
-  async run(argv, logger) {
-    const { values, sources } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('coordinator', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
-    const log = logger(String(values['log-level']));
+  options: TABLE,
+  async run({ values, sources, log }) {
     checkCoordinatorFlags(values);
     const data = await loadDataset(values, log);
     const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
@@ -27,4 +22,4 @@ export const coordinatorCommand: Command = {
       await report.close();
     }
   },
-};
+});

@@ -1,9 +1,9 @@
 import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
-import { formatHelp, parseOptions, type OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from '../../shared/config/options.js';
 import { gatherBatch } from '../../shared/dataset/omniglot.js';
 import type { HeadName } from '../../shared/heads.js';
 import { loadExportedModel, predictExported } from '../../shared/model/export-layers.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { evaluationReport, formatEvaluation } from './evaluate-report.js';
 import { resolveModelDir } from './model-dir.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS } from './option-tables.js';
@@ -19,16 +19,11 @@ const TABLE = { ...COMMON_OPTIONS, ...DATA, backend: COMPUTE_OPTIONS.backend,
 const SUMMARY = 'Evaluate a saved model on the test split: per-head accuracy, per-alphabet accuracy and top confusions.';
 const BATCH = 256;
 
-export const evaluateCommand: Command = {
+export const evaluateCommand = defineCommand({
   name: 'evaluate',
   summary: SUMMARY,
-  async run(argv, logger) {
-    const { values, positionals } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('evaluate', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
-    const log = logger(String(values['log-level']));
+  options: TABLE,
+  async run({ values, positionals, log }) {
     const dir = resolveModelDir(values['model-dir'], positionals[0]);
     const { tf } = await initBackend(String(values.backend) as BackendChoice, log);
     const data = await loadDataset({ ...values, model: undefined }, log);
@@ -53,4 +48,4 @@ export const evaluateCommand: Command = {
       : `${formatEvaluation(report, String(values.split))}\n`);
     return 0;
   },
-};
+});

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatHelp, parseOptions, type OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
 import { generateKeyPair, writeKeyPair } from '../../shared/security/curve-keys.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { COMMON_OPTIONS } from './option-tables.js';
 
 const KEYS_OPTIONS = {
@@ -16,15 +16,11 @@ const KEYS_OPTIONS = {
 const TABLE = { ...COMMON_OPTIONS, ...KEYS_OPTIONS };
 const SUMMARY = 'Make CURVE key pairs (Z85): coordinator.key/.pub, worker-N.key/.pub (secrets mode 0600), and allow-list.txt.';
 
-export const keysCommand: Command = {
+export const keysCommand = defineCommand({
   name: 'keys',
   summary: SUMMARY,
-  async run(argv) {
-    const { values } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('keys', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
+  options: TABLE,
+  async run({ values }) {
     const out = String(values.out);
     const workers = Number(values.workers);
     const names = [...(values['workers-only'] === true ? [] : ['coordinator']),
@@ -48,4 +44,4 @@ export const keysCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
-import { formatHelp, parseOptions, type OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from '../../shared/config/options.js';
 import { decodeInk } from '../../shared/dataset/decode-image.js';
 import { inkToFloat } from '../../shared/dataset/decoded-set.js';
 import { DdpError } from '../../shared/errors.js';
 import { loadExportedModel, predictExported, type ExportMetadata } from '../../shared/model/export-layers.js';
 import { IMAGE_SIZE } from '../../shared/model/batch.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { resolveModelDir } from './model-dir.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS } from './option-tables.js';
 
@@ -34,17 +34,12 @@ function alphabetIndex(text: unknown, metadata: ExportMetadata): number | undefi
   return index;
 }
 
-export const predictCommand: Command = {
+export const predictCommand = defineCommand({
   name: 'predict',
   summary: SUMMARY,
-  async run(argv, logger) {
-    const { values, positionals } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('predict', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
+  options: TABLE,
+  async run({ values, positionals, log }) {
     if (positionals.length === 0) throw new DdpError('ERR_BAD_CONFIG', 'no image: give one or more PNG files');
-    const log = logger(String(values['log-level']));
     const dir = resolveModelDir(values['model-dir'], undefined);
     const { tf } = await initBackend(String(values.backend) as BackendChoice, log);
     const { model, metadata } = await loadExportedModel(tf, dir);
@@ -72,4 +67,4 @@ export const predictCommand: Command = {
     }
     return 0;
   },
-};
+});

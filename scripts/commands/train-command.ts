@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { formatHelp, parseOptions } from '../../shared/config/options.js';
+import { parseOptions } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
 import { ephemeralCurve } from '../../shared/security/ephemeral-keys.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { openRunReport } from './run-report.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS, TRAIN_OPTIONS } from './option-tables.js';
 import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
@@ -16,16 +16,11 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 /** Flags a worker must share with the coordinator, passed through to each child. */
 const SHARED_WITH_WORKERS = ['data-dir', 'cache-dir', 'alphabets', 'download', 'model', 'backend', 'micro-batch'] as const;
 
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
   name: 'train',
   summary: SUMMARY,
-  async run(argv, logger) {
-    const { values, sources } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('train', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
-    const log = logger(String(values['log-level']));
+  options: TABLE,
+  async run({ values, sources, log }) {
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
     checkCoordinatorFlags(values);
     const data = await loadDataset(values, log);
@@ -63,4 +58,4 @@ export const trainCommand: Command = {
       await report.close();
     }
   },
-};
+});

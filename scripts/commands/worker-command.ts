@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
-import { formatHelp, parseOptions } from '../../shared/config/options.js';
+import { parseOptions } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
-import type { Command } from './command.js';
+import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
 import { parseModelKind } from './parse-run-config.js';
 import { loadDataset } from './run-coordinator.js';
@@ -12,16 +12,11 @@ import { loadDataset } from './run-coordinator.js';
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
 const SUMMARY = 'Run one worker: it connects to --connect, loads the same dataset, and computes gradients until the run ends.';
 
-export const workerCommand: Command = {
+export const workerCommand = defineCommand({
   name: 'worker',
   summary: SUMMARY,
-  async run(argv, logger) {
-    const { values } = parseOptions(TABLE, argv);
-    if (values.help) {
-      process.stdout.write(`${formatHelp('worker', SUMMARY, TABLE)}\n`);
-      return 0;
-    }
-    const log = logger(String(values['log-level']));
+  options: TABLE,
+  async run({ values, log }) {
     const model = parseModelKind(String(values.model));
     const security = clientSecurityFrom(values);
     const choice = String(values.backend);
@@ -45,4 +40,4 @@ export const workerCommand: Command = {
     process.stderr.write(`omniglot-ddp worker: ${exit.reason} [${exit.code}]\n`);
     return 3;
   },
-};
+});

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, type ActiveBackend } from '../../shared/compute/backend.js';
@@ -39,4 +41,9 @@ let port = 27000 + (process.pid % 2000) * 10;
 export function uniqueEndpoint(): string {
   port += 1;
   return `tcp://127.0.0.1:${port}`;
+}
+
+/** A fresh working folder for a CLI child process, so its default run folder (runs/...) lands outside the checkout. */
+export function scratchCwd(): string {
+  return mkdtempSync(path.join(tmpdir(), 'omniglot-ddp-cli-'));
 }

@@ -1,60 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../shared/logging/logger.js';
-import { omniglotDir, repoRoot, testCacheDir } from './fixtures.js';
+import { LineLog, type LogLine } from './log-capture.js';
+import { omniglotDir, repoRoot, scratchCwd, testCacheDir } from './fixtures.js';
 
-/** A JSON log line as pino writes it. */
-export type LogLine = Record<string, unknown> & { readonly msg?: string; readonly time?: number };
-
-/** Log lines collected in order, with a way to wait for one. */
-export class LineLog {
-  readonly lines: LogLine[] = [];
-  private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-
-  push(line: LogLine): void {
-    this.lines.push(line);
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.pred(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  /** The first line (already seen or still to come) matching `pred`; rejects after `timeoutMs`. */
-  waitFor(pred: (l: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
-    const seen = this.lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (l) => {
-        clearTimeout(timer);
-        resolve(l);
-      } });
-    });
-  }
-
-  matching(msg: string): LogLine[] {
-    return this.lines.filter((l) => l.msg === msg);
-  }
-}
-
-/** An in-memory pino logger: every line parsed into `lines.lines`, stamped with performance.now() as `at`. */
-export function captureLogger(level = 'info'): { log: Logger; lines: LineLog } {
-  const lines = new LineLog();
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const text of chunk.toString('utf8').split('\n')) {
-        if (text.trim() === '') continue;
-        if (process.env['TEST_LOGS']) process.stderr.write(`${text}\n`);
-        lines.push({ ...(JSON.parse(text) as LogLine), at: performance.now() });
-      }
-      done();
-    },
-  });
-  return { log: pino({ level }, sink), lines };
-}
+export { LineLog };
 
 export const CLI = path.join(repoRoot, 'dist', 'scripts', 'cli.js');
 
@@ -74,7 +23,7 @@ export interface CliProcess {
 
 /** `node dist/scripts/cli.js <args>` with its log lines parsed as they arrive. */
 export function spawnCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
   const log = new LineLog();
   const stdout: string[] = [];
   let partial = '';
@@ -83,9 +32,9 @@ export function spawnCli(args: readonly string[]): CliProcess {
     partial = parts.pop() ?? '';
     for (const text of parts) {
       try {
-        log.push({ ...(JSON.parse(text) as LogLine), at: performance.now() });
+        log.push(JSON.parse(text) as LogLine);
       } catch {
-        log.push({ msg: text, raw: true, at: performance.now() });
+        log.push({ msg: text, raw: true });
       }
     }
   });
