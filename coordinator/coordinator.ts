@@ -3,80 +3,24 @@ import { DdpError, type ErrorCode } from '../shared/errors.js';
 import type { HeadName, HeadStat } from '../shared/heads.js';
 import { stepId, taskId, type StepId, type TaskId, type WorkerId } from '../shared/ids.js';
 import type { Logger } from '../shared/logging/logger.js';
-import { modelSpec, type ModelKind, type ModelSpec } from '../shared/model/model-spec.js';
+import { modelSpec, type ModelSpec } from '../shared/model/model-spec.js';
 import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
 import type { Agreement, EvalResult, Gradients, Hello, Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
 import { averageGradients } from './average-gradients.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
-import { gradientProblem } from './gradient-check.js';
+import { admissionProblem } from './admission.js';
+import { gradientProblem, headsProblem } from './answer-check.js';
 import { summarizeHeads, sumAgreement, sumHeadStats } from './head-metrics.js';
-import { LossWeighting } from './loss-weighting.js';
-import { learningRateAt, type LrSchedule } from './lr-schedule.js';
-import { sgdStep, type SgdOptions, type SgdState } from './sgd.js';
+import { learningRateAt } from './lr-schedule.js';
+import { sgdStep, type SgdState } from './sgd.js';
 import { planShards, type WorkerCapacity } from './shard-plan.js';
 import { TaskRound, type Piece } from './task-round.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
-import { applyServerSecurity, type ServerSecurity } from './server-security.js';
-
-export interface DatasetInfo {
-  readonly fingerprint: string;
-  readonly trainSize: number;
-  readonly testSize: number;
-}
-
-export interface CoordinatorOptions {
-  /** ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 or tcp://127.0.0.1:* for a free port. */
-  readonly bind: string;
-  readonly dataset: DatasetInfo;
-  readonly modelKind: ModelKind;
-  readonly seed: number;
-  readonly epochs: number;
-  readonly globalBatch: number;
-  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
-  readonly lossWeighting: LossWeighting;
-  readonly augment: boolean;
-  /** Workers needed before a step starts; below it the coordinator waits and says so. */
-  readonly minWorkers: number;
-  readonly heartbeatIntervalMs: number;
-  /** A worker silent this long is declared lost and its tasks reassigned. */
-  readonly workerTimeoutMs: number;
-  /** Bad messages tolerated from one worker before it is disconnected. */
-  readonly maxWorkerFaults: number;
-  readonly initialParams: readonly NamedTensor[];
-  /** A state to continue from (from a checkpoint); otherwise a fresh run from initialParams. */
-  readonly resumeFrom?: TrainingState;
-  /** Called with the state after every `checkpointEverySteps` steps, at each epoch's end, and on stop. */
-  readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
-  readonly security: ServerSecurity;
-  readonly log: Logger;
-  readonly onStep?: (info: StepInfo) => void;
-  readonly onEpoch?: (summary: EpochSummary, state: TrainingState) => void | Promise<void>;
-}
-
-export interface StepInfo {
-  readonly epoch: number;
-  readonly stepInEpoch: number;
-  readonly stepsPerEpoch: number;
-  readonly globalStep: number;
-  readonly samples: number;
-  readonly heads: readonly HeadStat[];
-  readonly workers: number;
-  readonly stepMs: number;
-  /** The training-set indices of the step's global batch (each sample of an epoch appears in exactly one step). */
-  readonly indices: Uint32Array;
-  /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
-  readonly learningRate: number;
-  readonly lossWeights: readonly [HeadName, number][];
-}
-
-export interface TrainResult {
-  readonly state: TrainingState;
-  /** True when stop() ended the run early. */
-  readonly stopped: boolean;
-}
+import { applyServerSecurity } from './server-security.js';
+import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 
 type StepShard = { readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[] };
 type EvalShard = { readonly heads: readonly HeadStat[]; readonly agreement: Agreement | undefined };
@@ -344,7 +288,7 @@ export class Coordinator {
 
   private handleFrame(routingId: Buffer, frame: Buffer): void {
     const sender = this.registry.byRoutingId(routingId);
-    const from = sender ? { worker: sender.id, name: sender.name } : { routingId: routingId.toString('hex') };
+    const from = sender ? { worker: sender.id, workerName: sender.name } : { routingId: routingId.toString('hex') };
     const decoded = decodeMessage(frame);
     if (!decoded.ok) {
       this.refuseInput(sender, routingId, decoded.code, decoded.reason, from);
@@ -382,7 +326,7 @@ export class Coordinator {
         this.handleEvalResult(sender, message);
         return;
       case 'goodbye':
-        this.log.info({ worker: sender.id, name: sender.name, reason: message.reason }, 'worker left');
+        this.log.info({ worker: sender.id, workerName: sender.name, reason: message.reason }, 'worker left');
         this.dropWorker(sender, 'left');
         return;
       case 'error':
@@ -405,31 +349,24 @@ export class Coordinator {
   private handleHello(routingId: Buffer, envelopeVersion: number, hello: Hello): void {
     const o = this.options;
     const refuse = (code: ErrorCode, reason: string): void => {
-      this.log.warn({ routingId: routingId.toString('hex'), name: hello.workerName, host: hello.host, pid: hello.pid, code, reason },
+      this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid, code, reason },
         'refused worker');
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code, reason }));
     };
-    if (envelopeVersion !== PROTOCOL_VERSION || hello.protocolVersion !== PROTOCOL_VERSION) {
-      refuse('ERR_PROTOCOL_VERSION', `protocol version ${hello.protocolVersion} (envelope ${envelopeVersion}), coordinator speaks ${PROTOCOL_VERSION}`);
-      return;
-    }
-    if (hello.datasetFingerprint !== o.dataset.fingerprint) {
-      refuse('ERR_DATASET_MISMATCH', `dataset fingerprint ${hello.datasetFingerprint.slice(0, 16)} differs from the coordinator's ${o.dataset.fingerprint.slice(0, 16)}`);
-      return;
-    }
-    if (hello.modelKind !== o.modelKind) {
-      refuse('ERR_MODEL_MISMATCH', `model '${hello.modelKind.slice(0, 40)}' differs from the coordinator's '${o.modelKind}'`);
+    const problem = admissionProblem(hello, envelopeVersion, { datasetFingerprint: o.dataset.fingerprint, modelKind: o.modelKind });
+    if (problem) {
+      refuse(problem.code, problem.reason);
       return;
     }
     const previous = this.registry.byRoutingId(routingId);
     if (previous) {
       // Hello again on the same connection (the worker thought we restarted): what it held would never come back.
-      this.log.info({ worker: previous.id, name: previous.name, tasks: [...previous.tasks] }, 'worker said hello again: rejoining it');
+      this.log.info({ worker: previous.id, workerName: previous.name, tasks: [...previous.tasks] }, 'worker said hello again: rejoining it');
       this.dropWorker(previous, 'left');
     }
     const record = this.registry.register({ routingId, name: hello.workerName, host: hello.host, pid: hello.pid,
       backend: hello.backend }, performance.now());
-    this.log.info({ worker: record.id, name: record.name, host: record.host, pid: record.pid, backend: record.backend,
+    this.log.info({ worker: record.id, workerName: record.name, host: record.host, workerPid: record.pid, backend: record.backend,
       live: this.registry.ready().length }, 'worker joined');
     void this.sendFrame(record, encodeMessage({ type: 'welcome', workerId: record.id,
       heartbeatIntervalMs: o.heartbeatIntervalMs, modelKind: o.modelKind, seed: o.seed }));
@@ -488,7 +425,7 @@ export class Coordinator {
     if (!sender) return;
     sender.faults += 1;
     if (sender.faults > this.options.maxWorkerFaults) {
-      this.log.warn({ worker: sender.id, name: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
+      this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_TOO_MANY_FAULTS',
         reason: `${sender.faults} bad messages` }));
       this.dropWorker(sender, 'lost');
@@ -523,7 +460,7 @@ export class Coordinator {
   private checkLiveness(): void {
     const now = performance.now();
     for (const w of this.registry.silent(now, this.options.workerTimeoutMs)) {
-      this.log.warn({ worker: w.id, name: w.name, host: w.host, pid: w.pid, routingId: w.routingKey,
+      this.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, routingId: w.routingKey,
         silentMs: Math.round(now - w.lastSeenMs), tasks: [...w.tasks], round: this.active?.round.kind ?? null,
         step: w.tasks.size > 0 ? this.active?.step ?? null : null, code: 'ERR_WORKER_LOST' }, 'worker lost');
       this.dropWorker(w, 'lost');
@@ -533,14 +470,6 @@ export class Coordinator {
   }
 }
 
-/** Every head of the model reported, each counting every sample of the task. */
-function headsProblem(heads: readonly HeadStat[], expected: readonly HeadName[], samples: number): string | undefined {
-  if (heads.length !== expected.length) return `${heads.length} head stats, the model has ${expected.length}`;
-  for (const h of heads) {
-    if (!expected.includes(h.head)) return `unexpected head '${h.head}'`;
-    if (h.count !== samples || h.correct > h.count) return `head '${h.head}' counts ${h.count}/${h.correct} for ${samples} samples`;
-  }
-  return undefined;
-}
 
+export type { CoordinatorOptions, DatasetInfo, StepInfo, TrainResult } from './coordinator-options.js';
 export { type WorkerId };

@@ -6,7 +6,7 @@ import { CheckpointStore } from '../coordinator/checkpoint-store.js';
 import { LossWeighting } from '../coordinator/loss-weighting.js';
 import { silentLogger } from '../shared/logging/logger.js';
 import { maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
-import { omniglotSubset, uniqueEndpoint } from './helpers/fixtures.js';
+import { freeEndpoint, omniglotSubset } from './helpers/fixtures.js';
 import { dataArgs, reap, spawnCli, type CliProcess } from './helpers/processes.js';
 
 // A coordinator process stopped mid-epoch (SIGTERM) or killed (SIGKILL) and started again with --resume must end
@@ -40,7 +40,7 @@ const savedAt = (step: number) => (l: Record<string, unknown>) => l['msg'] === '
 test('SIGTERM mid-epoch writes a checkpoint and exits 0; --resume ends with the uninterrupted weights', async (t) => {
   const data = await omniglotSubset(2);
   const dir = await tempDir(t);
-  const bind = uniqueEndpoint();
+  const bind = await freeEndpoint();
   const processes: CliProcess[] = [];
   try {
     const first = spawnCli(coordinatorArgs(bind, dir, 2, false));
@@ -79,7 +79,7 @@ test('SIGTERM mid-epoch writes a checkpoint and exits 0; --resume ends with the 
 test('workers rejoin a coordinator killed and restarted with --resume at the same address', async (t) => {
   const data = await omniglotSubset(2);
   const dir = await tempDir(t);
-  const bind = uniqueEndpoint();
+  const bind = await freeEndpoint();
   const processes: CliProcess[] = [];
   try {
     const first = spawnCli(coordinatorArgs(bind, dir, 1, false));

@@ -28,7 +28,7 @@ test('SIGKILLed and replaced worker processes lose no work: same samples, same w
     const name = `chaos-${next++}`;
     children.set(name, spawnCli(['worker', `--connect=${endpoint}`, `--name=${name}`, '--log-level=warn', ...dataArgs(2)]));
   };
-  const joined = (name: string) => lines.lines.some((l) => l.msg === 'worker joined' && l['name'] === name);
+  const joined = (name: string) => lines.lines.some((l) => l.msg === 'worker joined' && l['workerName'] === name);
   const options = coordinatorOptions({ data, workers: 2, epochs: EPOCHS, globalBatch: GLOBAL_BATCH, log,
     overrides: { heartbeatIntervalMs: 200, workerTimeoutMs: 1500, onStep: (info) => {
       steps.push({ ...info, at: performance.now() });
@@ -68,11 +68,11 @@ test('SIGKILLed and replaced worker processes lose no work: same samples, same w
     const report: string[] = [];
     for (const hit of hits) {
       if (hit.signal === 'SIGTERM') {
-        const left = await lines.waitFor((l) => l.msg === 'worker left' && l['name'] === hit.name, 1);
+        const left = await lines.waitFor((l) => l.msg === 'worker left' && l['workerName'] === hit.name, 1);
         report.push(`${hit.name} SIGTERM: goodbye after ${Math.round(Number(left['at']) - hit.at)} ms`);
         continue;
       }
-      const lost = lines.lines.find((l) => l.msg === 'worker lost' && l['name'] === hit.name);
+      const lost = lines.lines.find((l) => l.msg === 'worker lost' && l['workerName'] === hit.name);
       t.truthy(lost, `${hit.name} declared lost`);
       if (!lost) continue;
       const step = lost['step'];

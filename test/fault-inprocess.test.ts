@@ -79,7 +79,7 @@ async function run(data: OmniglotData, minWorkers: number, lines: { log: Coordin
   return { result };
 }
 
-const lostLine = (log: LineLog, name: string) => log.lines.find((l) => l.msg === 'worker lost' && l['name'] === name);
+const lostLine = (log: LineLog, name: string) => log.lines.find((l) => l.msg === 'worker lost' && l['workerName'] === name);
 
 test.serial('a worker that goes silent mid-step is declared lost, its shard is recomputed, the step is unchanged', async (t) => {
   const data = await omniglotSubset(1);
@@ -92,7 +92,7 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
     silent = await rawWorker(c.endpoint, data, 'silent', (m) => {
       if (m.type === 'step') taskHeld ??= m; // ... and never answers, never beats.
     });
-    await lines.waitFor((l) => l.msg === 'worker joined' && l['name'] === 'silent');
+    await lines.waitFor((l) => l.msg === 'worker joined' && l['workerName'] === 'silent');
     const workers = await startWorkers(c.endpoint, data, 2);
     // Once it is lost, its late answer must be recognised and dropped.
     await lines.waitFor((l) => l.msg === 'worker lost', 20_000);
@@ -162,7 +162,7 @@ test.serial('a worker that fails every task is disconnected at the fault limit; 
   }, (info) => {
     if (info.stepInEpoch === info.stepsPerEpoch - 2) joinAt?.();
   });
-  const lost = lines.lines.find((l) => l['name'] === 'evaluator' && l['code'] === 'ERR_TOO_MANY_FAULTS');
+  const lost = lines.lines.find((l) => l['workerName'] === 'evaluator' && l['code'] === 'ERR_TOO_MANY_FAULTS');
   t.truthy(lost, 'the failing worker was dropped');
   t.truthy(lines.lines.find((l) => l.msg === 'worker failed a task'));
   const expected = await failureFree(data);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { averageGradients } from '../coordinator/average-gradients.js';
-import { gradientProblem } from '../coordinator/gradient-check.js';
+import { gradientProblem } from '../coordinator/answer-check.js';
 import { sgdStep } from '../coordinator/sgd.js';
 
 const tensor = (name: string, values: number[]) => ({ name, shape: [values.length], data: Float32Array.from(values) });

@@ -36,7 +36,7 @@ test('input from peers that never joined is refused, and bad hellos are refused 
     await peer.send(validHello(data, 'two-output', { protocolVersion: 99 }));
     const version = await log.waitFor((l) => l.code === 'ERR_PROTOCOL_VERSION');
     t.regex(String(version.reason), /protocol version 99 .*coordinator speaks 1/);
-    t.is(version['name'], 'raw-peer');
+    t.is(version['workerName'], 'raw-peer');
     t.is((await peer.next('refused')).code, 'ERR_PROTOCOL_VERSION');
 
     await peer.send(encodeMessage(validHello(data), 7));

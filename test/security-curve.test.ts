@@ -69,7 +69,7 @@ test('a non-loopback bind without CURVE is refused unless --insecure', async (t)
   t.pass();
 });
 
-test.serial('over CURVE, an allow-listed worker trains; others are refused, told why, and logged with address and key', async (t) => {
+test('over CURVE, an allow-listed worker trains; others are refused, told why, and logged with address and key', async (t) => {
   const data = await omniglotSubset(2);
   const server = curveKeyPair();
   const allowed = curveKeyPair();
@@ -101,7 +101,7 @@ test.serial('over CURVE, an allow-listed worker trains; others are refused, told
     const wrong = await wrongServer.finished;
     t.like(wrong, { kind: 'refused' });
     t.regex((wrong as { reason: string }).reason, /is --coordinator-key the coordinator's public key/);
-    t.false(log.lines.some((l) => l['msg'] === 'worker joined' && l['name'] !== 'good'), 'only the allow-listed worker joined');
+    t.false(log.lines.some((l) => l['msg'] === 'worker joined' && l['workerName'] !== 'good'), 'only the allow-listed worker joined');
   } finally {
     await coordinator.close();
     await good.finished;

@@ -60,7 +60,7 @@ export class TrainingWorker {
   private constructor(private readonly options: WorkerOptions, socket: Dealer) {
     this.socket = socket;
     this.queue = new SendQueue(socket, 16);
-    this.log = options.log.child({ component: 'worker', name: options.name });
+    this.log = options.log.child({ component: 'worker', workerName: options.name });
     this.runner = ModelRunner.create(options.modelKind, options.backend.tf, { characterAlphabet: options.data.characterAlphabet });
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
@@ -68,15 +68,17 @@ export class TrainingWorker {
   }
 
   static async start(options: WorkerOptions): Promise<TrainingWorker> {
-    // immediate: queue nothing for a coordinator that is not connected yet; reconnect quickly after a restart.
+    // Reconnect quickly after a coordinator restart; the hello waits in the queue until the connection is up.
     const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000 });
     await applyClientSecurity(socket, options.security);
-    socket.connect(options.connect);
     const worker = new TrainingWorker(options, socket);
+    // Watch before connecting: a handshake refused before the monitor exists would go unseen, and libzmq does not
+    // retry after some refusals, so the worker would wait forever.
     watchHandshake(socket, options.security, (reason) => {
       worker.log.error({ code: 'ERR_NOT_AUTHORIZED', reason }, `refused by the coordinator: ${reason}`);
       worker.close({ kind: 'refused', code: 'ERR_NOT_AUTHORIZED', reason });
     });
+    socket.connect(options.connect);
     worker.sayHello();
     worker.heartbeat = setInterval(() => worker.tick(), 1000);
     void worker.receiveLoop();

@@ -6,7 +6,7 @@ import { silentLogger } from '../../shared/logging/logger.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
-import { testBackend, uniqueEndpoint } from './fixtures.js';
+import { testBackend } from './fixtures.js';
 
 export interface ClusterOptions {
   readonly data: OmniglotData;
@@ -25,7 +25,7 @@ export function coordinatorOptions(o: ClusterOptions): CoordinatorOptions {
   const seed = o.seed ?? 7;
   const weights = modelKind === 'two-output' ? new Map([['alphabet', 1], ['character', 1]] as const) : new Map([['character', 1]] as const);
   return {
-    bind: uniqueEndpoint(),
+    bind: 'tcp://127.0.0.1:*',
     dataset: { fingerprint: o.data.fingerprint, trainSize: o.data.train.size, testSize: o.data.test.size },
     modelKind,
     seed,

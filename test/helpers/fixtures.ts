@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,12 +36,18 @@ export function testBackend(): Promise<ActiveBackend> {
   return backend;
 }
 
-let port = 27000 + (process.pid % 2000) * 10;
-
-/** A loopback endpoint no other test in this run uses. */
-export function uniqueEndpoint(): string {
-  port += 1;
-  return `tcp://127.0.0.1:${port}`;
+/**
+ * A loopback endpoint on a port the OS says is free now. Fixed ports per test process collide when the ava
+ * processes' ranges overlap; an ephemeral port cannot. For a coordinator that may bind anywhere, prefer
+ * `tcp://127.0.0.1:*` and read `coordinator.endpoint`; this is for addresses needed before the bind (restarts).
+ */
+export async function freeEndpoint(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port from the OS');
+  return `tcp://127.0.0.1:${address.port}`;
 }
 
 /** A fresh working folder for a CLI child process, so its default run folder (runs/...) lands outside the checkout. */

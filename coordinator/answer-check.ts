@@ -1,3 +1,4 @@
+import type { HeadName, HeadStat } from '../shared/heads.js';
 import type { ParamSpec } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
 
@@ -18,6 +19,16 @@ export function gradientProblem(grads: readonly NamedTensor[], params: readonly 
     for (let k = 0; k < data.length; k++) {
       if (!Number.isFinite(data[k]!)) return `gradient '${p.name}' holds a non-finite value (${data[k]}) at ${k}`;
     }
+  }
+  return undefined;
+}
+
+/** Every head of the model reported, each counting every sample of the task. */
+export function headsProblem(heads: readonly HeadStat[], expected: readonly HeadName[], samples: number): string | undefined {
+  if (heads.length !== expected.length) return `${heads.length} head stats, the model has ${expected.length}`;
+  for (const h of heads) {
+    if (!expected.includes(h.head)) return `unexpected head '${h.head}'`;
+    if (h.count !== samples || h.correct > h.count) return `head '${h.head}' counts ${h.count}/${h.correct} for ${samples} samples`;
   }
   return undefined;
 }

@@ -1,0 +1,67 @@
+import type { HeadName, HeadStat } from '../shared/heads.js';
+import type { Logger } from '../shared/logging/logger.js';
+import type { ModelKind } from '../shared/model/model-spec.js';
+import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { LossWeighting } from './loss-weighting.js';
+import type { LrSchedule } from './lr-schedule.js';
+import type { ServerSecurity } from './server-security.js';
+import type { SgdOptions } from './sgd.js';
+import type { EpochSummary, TrainingState } from './training-state.js';
+
+/** What the coordinator needs of the dataset: workers load the data itself, the coordinator only indexes it. */
+export interface DatasetInfo {
+  readonly fingerprint: string;
+  readonly trainSize: number;
+  readonly testSize: number;
+}
+
+export interface CoordinatorOptions {
+  /** ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:5555 or tcp://127.0.0.1:* for a free port. */
+  readonly bind: string;
+  readonly dataset: DatasetInfo;
+  readonly modelKind: ModelKind;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly globalBatch: number;
+  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
+  readonly lossWeighting: LossWeighting;
+  readonly augment: boolean;
+  /** Workers needed before a step starts; below it the coordinator waits and says so. */
+  readonly minWorkers: number;
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent this long is declared lost and its tasks reassigned. */
+  readonly workerTimeoutMs: number;
+  /** Bad messages tolerated from one worker before it is disconnected. */
+  readonly maxWorkerFaults: number;
+  readonly initialParams: readonly NamedTensor[];
+  /** A state to continue from (from a checkpoint); otherwise a fresh run from initialParams. */
+  readonly resumeFrom?: TrainingState;
+  /** Called with the state after every `checkpointEverySteps` steps, at each epoch's end, and on stop. */
+  readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
+  readonly security: ServerSecurity;
+  readonly log: Logger;
+  readonly onStep?: (info: StepInfo) => void;
+  readonly onEpoch?: (summary: EpochSummary, state: TrainingState) => void | Promise<void>;
+}
+
+export interface StepInfo {
+  readonly epoch: number;
+  readonly stepInEpoch: number;
+  readonly stepsPerEpoch: number;
+  readonly globalStep: number;
+  readonly samples: number;
+  readonly heads: readonly HeadStat[];
+  readonly workers: number;
+  readonly stepMs: number;
+  /** The training-set indices of the step's global batch (each sample of an epoch appears in exactly one step). */
+  readonly indices: Uint32Array;
+  /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
+  readonly learningRate: number;
+  readonly lossWeights: readonly [HeadName, number][];
+}
+
+export interface TrainResult {
+  readonly state: TrainingState;
+  /** True when stop() ended the run early. */
+  readonly stopped: boolean;
+}
