@@ -77,7 +77,7 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainingState {
   } catch {
     return corrupt('header is not JSON');
   }
-  if (!isModelKind(String(header.modelKind)) || !Array.isArray(header.tensors) || !Number.isInteger(header.epoch)
+  if (!isModelKind(String(header.modelKind)) || typeof header.datasetFingerprint !== 'string' || !Array.isArray(header.tensors) || !Number.isInteger(header.epoch)
     || !Number.isInteger(header.stepInEpoch) || !Number.isInteger(header.globalStep)) {
     corrupt('header lacks the training state fields');
   }

@@ -11,8 +11,8 @@ import type { TrainingState } from './training-state.js';
  * Coordinator options that save to `store` every `everySteps` steps (and at each epoch end and on stop), and, when
  * `resume` is set, continue from the store's newest valid checkpoint. With `resume` and no valid checkpoint the run
  * starts fresh with a warning, so a supervisor can always restart with --resume.
- * @throws DdpError ERR_BAD_CONFIG when the checkpoint was made with another model, seed, global batch or loss
- *   weighting than the options ask for.
+ * @throws DdpError ERR_BAD_CONFIG when the checkpoint was made with another model, dataset, seed, global batch or
+ *   loss weighting than the options ask for.
  */
 export async function withCheckpoints(options: CoordinatorOptions, store: CheckpointStore, everySteps: number,
   resume: boolean, log: Logger): Promise<CoordinatorOptions> {
@@ -37,6 +37,9 @@ export function checkResumable(state: TrainingState, options: CoordinatorOptions
     throw new DdpError('ERR_BAD_CONFIG', `cannot resume from ${file}: it was made with ${what} ${String(saved)}, this run asks for ${String(asked)}`);
   };
   if (state.modelKind !== options.modelKind) differ('--model', state.modelKind, options.modelKind);
+  if (state.datasetFingerprint !== options.dataset.fingerprint) {
+    differ('the dataset (--data-dir, --alphabets) of fingerprint', state.datasetFingerprint.slice(0, 16), options.dataset.fingerprint.slice(0, 16));
+  }
   if (state.seed !== options.seed) differ('--seed', state.seed, options.seed);
   if (state.globalBatch !== options.globalBatch) differ('--batch-size', state.globalBatch, options.globalBatch);
   if (state.lossWeighting.strategy !== options.lossWeighting.strategy) {

@@ -96,7 +96,7 @@ export class Coordinator {
     let globalStep = resume?.globalStep ?? 0;
     const history: EpochSummary[] = [...(resume?.history ?? [])];
     let epochStats: HeadStat[] = [...(resume?.epochTrainStats ?? [])];
-    const snapshot = (): TrainingState => ({ modelKind: o.modelKind, seed: o.seed, globalBatch: o.globalBatch, epoch,
+    const snapshot = (): TrainingState => ({ modelKind: o.modelKind, datasetFingerprint: o.dataset.fingerprint, seed: o.seed, globalBatch: o.globalBatch, epoch,
       stepInEpoch, globalStep, params: this.params, sgdState: this.sgdState, lossWeighting: o.lossWeighting.state(),
       history: [...history], epochTrainStats: epochStats });
     try {

@@ -27,6 +27,8 @@ export interface EpochSummary {
  */
 export interface TrainingState {
   readonly modelKind: ModelKind;
+  /** The dataset the sample indices refer to: resuming on another one would train on other images. */
+  readonly datasetFingerprint: string;
   readonly seed: number;
   readonly globalBatch: number;
   /** The next step to run: epoch, and step within it. */

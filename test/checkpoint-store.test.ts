@@ -19,7 +19,7 @@ function fakeState(step: number): TrainingState {
     { name: 'a', shape: [2, 3], data: Float32Array.from({ length: 6 }, (_, i) => step + i / 10) },
     { name: 'b', shape: [4], data: Float32Array.from({ length: 4 }, (_, i) => -step - i) },
   ];
-  return { modelKind: 'two-output', seed: 7, globalBatch: 32, epoch: Math.floor(step / 10), stepInEpoch: step % 10,
+  return { modelKind: 'two-output', datasetFingerprint: 'x', seed: 7, globalBatch: 32, epoch: Math.floor(step / 10), stepInEpoch: step % 10,
     globalStep: step, params, sgdState: params.map((p) => p.data.map((v) => v * 0.5)),
     lossWeighting: LossWeighting.create('scale-normalized', new Map([['alphabet', 1], ['character', 2]])).state(),
     history: [{ epoch: 0, train: [{ head: 'alphabet', meanLoss: 1.5, accuracy: 0.25, correct: 2, count: 8 }], test: [],
@@ -109,14 +109,15 @@ test('an empty or missing folder has no checkpoint', async (t) => {
   t.throws(() => new CheckpointStore({ dir, keep: 0, log: silentLogger() }), { instanceOf: DdpError });
 });
 
-test('resuming with another seed, batch size, model or weighting is ERR_BAD_CONFIG', async (t) => {
+test('resuming with another dataset, seed, batch size, model or weighting is ERR_BAD_CONFIG', async (t) => {
   const data = { fingerprint: 'x', train: { size: 10 }, test: { size: 5 } } as unknown as Parameters<typeof coordinatorOptions>[0]['data'];
   const options = coordinatorOptions({ data, workers: 1, seed: 7, globalBatch: 32,
     overrides: { lossWeighting: LossWeighting.create('scale-normalized', new Map([['alphabet', 1], ['character', 1]])) } });
   const state = { ...fakeState(3), params: initialParams('two-output', 7) };
   t.notThrows(() => checkResumable(state, options, 'f'));
   for (const [bad, flag] of [[{ seed: 8 }, '--seed'], [{ globalBatch: 64 }, '--batch-size'], [{ modelKind: 'two-input' }, '--model'],
-    [{ lossWeighting: { ...state.lossWeighting, strategy: 'fixed' } }, '--loss-weighting']] as const) {
+    [{ lossWeighting: { ...state.lossWeighting, strategy: 'fixed' } }, '--loss-weighting'],
+    [{ datasetFingerprint: 'y' }, '--alphabets']] as const) {
     const error = t.throws(() => checkResumable({ ...state, ...bad } as TrainingState, options, 'f'), { instanceOf: DdpError });
     t.is(error?.code, 'ERR_BAD_CONFIG');
     t.true(error?.message.includes(flag), error?.message);
