@@ -59,7 +59,8 @@ export function epochRecord(summary: EpochSummary, weighting: string): Record<st
 }
 
 export class RunFolder {
-  private readonly history: EpochSummary[] = [];
+  /** The run's epochs so far, resumed ones included: the training state carries them. */
+  private history: readonly EpochSummary[] = [];
   private readonly startedAt = new Date();
 
   private constructor(private readonly init: RunFolderInit, private readonly metrics: WriteStream) {}
@@ -81,7 +82,7 @@ export class RunFolder {
   }
 
   async epoch(summary: EpochSummary, state: TrainingState): Promise<void> {
-    this.history.push(summary);
+    this.history = state.history;
     this.metrics.write(`${JSON.stringify(epochRecord(summary, this.init.weighting))}\n`);
     await this.plots();
     if (this.init.tf) {
