@@ -8,6 +8,7 @@ import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { coordinatorOptions, maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
 import { captureLog, type LineLog } from './helpers/log-capture.js';
+import { RawPeer, validHello } from './helpers/raw-peer.js';
 
 // Failure paths of the coordinator with in-process parties over real ZeroMQ sockets: a "raw" worker is a bare
 // Dealer that speaks the protocol by hand and misbehaves on purpose. Every run must end with the weights of the
@@ -170,4 +171,37 @@ test.serial('a worker that fails every task is disconnected at the fault limit; 
   t.true(diff < 1e-4, `max relative difference ${diff}`);
   const summary = (s: typeof result) => s.state.history[0]!.test.map((h) => [h.count, h.correct]);
   t.deepEqual(summary(result), summary(expected), 'evaluation counted every test image once');
+});
+
+test('a worker lost during evaluation: its shard is re-evaluated and every test image is counted once', async (t) => {
+  const data = await omniglotSubset(2);
+  const lines = captureLog('info');
+  const options = coordinatorOptions({ data, workers: 1, log: lines.logger, overrides: { heartbeatIntervalMs: 100, workerTimeoutMs: 800 } });
+  const reference = await Coordinator.start(options);
+  const [alone] = await startWorkers(reference.endpoint, data, 1);
+  const expected = await reference.evaluate('test');
+  await reference.close();
+  await alone!.finished;
+
+  const coordinator = await Coordinator.start({ ...options, minWorkers: 2 });
+  const [worker] = await startWorkers(coordinator.endpoint, data, 1);
+  // A peer that joins, takes its evaluation shard and never answers.
+  const silent = new RawPeer(coordinator.endpoint);
+  try {
+    await silent.send(validHello(data, 'two-output', { workerName: 'silent-evaluator' }));
+    const evaluation = coordinator.evaluate('test');
+    const request = await silent.next('eval-request');
+    t.true(request.sampleIndices.length > 0, 'the silent peer was given part of the test split');
+    const result = await evaluation;
+    // Exact counts; the loss sums differ only by the order in which shards were added.
+    t.deepEqual(result.heads.map((h) => [h.head, h.correct, h.count]), expected.heads.map((h) => [h.head, h.correct, h.count]));
+    t.deepEqual(result.agreement, expected.agreement);
+    result.heads.forEach((h, i) => t.true(Math.abs(h.meanLoss - expected.heads[i]!.meanLoss) < 1e-9));
+    t.is(result.heads[0]!.count, data.test.size);
+    t.truthy(lines.lines.find((l) => l.msg === 'worker lost' && l['workerName'] === 'silent-evaluator'));
+  } finally {
+    silent.close();
+    await coordinator.close();
+    await worker!.finished;
+  }
 });
