@@ -114,3 +114,14 @@ export async function runCoordinator(options: CoordinatorOptions, out: NodeJS.Wr
     process.off('SIGTERM', onTerm);
   }
 }
+
+/**
+ * Everything `coordinator` and `train` do before the run: check the flags (before the slow dataset load), load the
+ * dataset, and build the coordinator options with checkpointing and resume as the flags ask.
+ */
+export async function prepareCoordinator(values: CoordinatorValues, log: Logger): Promise<{ data: OmniglotData; options: CoordinatorOptions }> {
+  checkCoordinatorFlags(values);
+  const data = await loadDataset(values, log);
+  const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
+  return { data, options };
+}

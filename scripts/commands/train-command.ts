@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseOptions } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
 import { ephemeralCurve } from '../../shared/security/ephemeral-keys.js';
 import { defineCommand } from './command.js';
 import { openRunReport } from './run-report.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS, TRAIN_OPTIONS } from './option-tables.js';
-import { applyCheckpointFlags, checkCoordinatorFlags, coordinatorOptionsFrom, loadDataset, runCoordinator } from './run-coordinator.js';
+import { prepareCoordinator, runCoordinator } from './run-coordinator.js';
 
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...COORDINATOR_OPTIONS, ...TRAIN_OPTIONS,
   bind: { ...COORDINATOR_OPTIONS.bind, default: 'tcp://127.0.0.1:*' } };
@@ -22,9 +21,7 @@ export const trainCommand = defineCommand({
   options: TABLE,
   async run({ values, sources, log }) {
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
-    checkCoordinatorFlags(values);
-    const data = await loadDataset(values, log);
-    const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
+    const { data, options } = await prepareCoordinator(values, log);
     if (options.security.kind === 'curve' && values.curve !== true) {
       throw new DdpError('ERR_BAD_CONFIG', 'train starts its own workers: use --curve for keys made for this run (key files and --allow-list are for `coordinator` and `worker`)');
     }

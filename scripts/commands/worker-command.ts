@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
-import { parseOptions } from '../../shared/config/options.js';
 import { DdpError } from '../../shared/errors.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
