@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { DdpError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { TfModule } from './tf-module.js';
 import { registerWasmKernels } from './wasm/register.js';
@@ -98,7 +99,7 @@ function attempt(choice: Concrete): Promise<Attempt> {
 /**
  * Activates a tfjs backend and returns the tf module to run models with. 'auto' tries tfjs-node-gpu (when a GPU
  * is visible), tfjs-node, wasm, then cpu, and logs why each was passed over. A forced backend that cannot start
- * throws an Error saying why and how to get it. Calling again with the same choice returns the same backend.
+ * throws DdpError ERR_BACKEND_UNAVAILABLE saying why and how to get it. Calling again with the same choice returns the same backend.
  */
 export async function initBackend(choice: BackendChoice, log: Logger): Promise<ActiveBackend> {
   if (active !== undefined && requested === choice && tf.getBackend() === backendRegistryName(active.name)) return active;
@@ -115,7 +116,7 @@ export async function initBackend(choice: BackendChoice, log: Logger): Promise<A
     }
     if (choice !== 'auto') {
       const hint = candidate === 'tensorflow-gpu' || candidate === 'tensorflow' ? ` (${INSTALL_HINTS[candidate]})` : '';
-      throw new Error(`backend '${candidate}' unavailable: ${result.why}${hint}`);
+      throw new DdpError('ERR_BACKEND_UNAVAILABLE', `backend '${candidate}' unavailable: ${result.why}${hint}`);
     }
     skipped.push(`${candidate}: ${result.why}`);
     log.debug({ backend: candidate, why: result.why }, 'compute backend passed over');
