@@ -15,6 +15,7 @@ test('1 worker and 3 workers reach the same weights after several steps', async 
   const initial = (await import('../shared/model/initial-params.js')).initialParams('two-output', 7);
   t.true(maxRelativeDifference(one.state.params, initial) > 1e-3, 'training moved the weights');
   const diff = maxRelativeDifference(three.state.params, one.state.params);
+  t.log(`1 vs 3 workers: max relative weight difference ${diff.toExponential(2)}`);
   t.true(diff < 1e-4, `max relative difference ${diff}`);
   t.deepEqual(three.state.history[0]!.test.map((h) => h.count), one.state.history[0]!.test.map((h) => h.count));
   t.is(one.state.history[0]!.test[0]!.count, data.test.size);
