@@ -8,7 +8,7 @@ import { initialParams } from '../shared/model/initial-params.js';
 import { ModelRunner, type GradientResult } from '../shared/model/model-runner.js';
 import { MODEL_KINDS, modelSpec, type ModelKind } from '../shared/model/model-spec.js';
 import type { Batch } from '../shared/model/batch.js';
-import { realOmniglotBatch } from './compute-omniglot-sample.js';
+import { realOmniglotBatch } from './helpers/fixtures.js';
 
 /**
  * Tolerance on wasm vs cpu gradients, per tensor: max |wasm - cpu| / max |cpu|. Both are float32 with different

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, type ActiveBackend } from '../../shared/compute/backend.js';
-import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
+import { gatherBatch, loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
+import type { Batch } from '../../shared/model/batch.js';
 import { silentLogger } from '../../shared/logging/logger.js';
 
 /** The repository root (tests run from dist/test/...). */
@@ -53,4 +54,14 @@ export async function freeEndpoint(): Promise<string> {
 /** A fresh working folder for a CLI child process, so its default run folder (runs/...) lands outside the checkout. */
 export function scratchCwd(): string {
   return mkdtempSync(path.join(tmpdir(), 'omniglot-ddp-cli-'));
+}
+
+/**
+ * `count` real training images spread over the first two alphabets, with their labels. Real images matter for the
+ * compute checks: their blank backgrounds make max-pool windows tie, which random data never does.
+ */
+export async function realOmniglotBatch(count: number): Promise<Batch> {
+  const data = await omniglotSubset(2);
+  const step = Math.floor(data.train.size / count);
+  return gatherBatch(data.train, Uint32Array.from({ length: count }, (_, i) => i * step));
 }
