@@ -1,7 +1,7 @@
 import { Router } from 'zeromq';
 import { DdpError, type ErrorCode } from '../shared/errors.js';
 import type { HeadName, HeadStat } from '../shared/heads.js';
-import { stepId, taskId, type StepId, type TaskId, type WorkerId } from '../shared/ids.js';
+import { stepId, taskId, type StepId, type TaskId } from '../shared/ids.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { modelSpec, type ModelSpec } from '../shared/model/model-spec.js';
 import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
@@ -472,4 +472,3 @@ export class Coordinator {
 
 
 export type { CoordinatorOptions, DatasetInfo, StepInfo, TrainResult } from './coordinator-options.js';
-export { type WorkerId };

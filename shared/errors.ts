@@ -37,7 +37,3 @@ export class DdpError extends Error {
     this.code = code;
   }
 }
-
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, value);
-}
