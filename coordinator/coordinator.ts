@@ -1,6 +1,6 @@
 import { Router } from 'zeromq';
 import { DdpError, type ErrorCode } from '../shared/errors.js';
-import type { HeadName, HeadStat } from '../shared/heads.js';
+import type { HeadStat } from '../shared/heads.js';
 import { stepId, taskId, type StepId, type TaskId } from '../shared/ids.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { modelSpec, type ModelSpec } from '../shared/model/model-spec.js';
@@ -12,7 +12,8 @@ import { averageGradients } from './average-gradients.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
 import { admissionProblem } from './admission.js';
 import { gradientProblem, headsProblem } from './answer-check.js';
-import { summarizeHeads, sumAgreement, sumHeadStats } from './head-metrics.js';
+import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
+import { summarizeHeads } from './head-metrics.js';
 import { learningRateAt } from './lr-schedule.js';
 import { sgdStep, type SgdState } from './sgd.js';
 import { planShards, type WorkerCapacity } from './shard-plan.js';
@@ -185,7 +186,7 @@ export class Coordinator {
       weightDecay: o.sgd.weightDecay });
     this.params = next.params;
     this.sgdState = next.state;
-    o.lossWeighting.observe(new Map(heads.map((h) => [h.head, h.lossSum / Math.max(1, h.count)] as [HeadName, number])),
+    o.lossWeighting.observe(new Map(summarizeHeads(heads).map((h) => [h.head, h.meanLoss])),
       learningRate);
     this.broadcastWeights();
     return heads;

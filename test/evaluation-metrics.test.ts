@@ -1,5 +1,6 @@
 import test from 'ava';
-import { summarizeHeads, sumAgreement, sumHeadStats } from '../coordinator/head-metrics.js';
+import { summarizeHeads } from '../coordinator/head-metrics.js';
+import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from '../coordinator/epoch-schedule.js';
 import { learningRateAt } from '../coordinator/lr-schedule.js';
 

@@ -6,10 +6,11 @@ import { gatherBatch, type OmniglotData, type Split as DataSplit } from '../shar
 import type { HeadStat } from '../shared/heads.js';
 import type { Logger } from '../shared/logging/logger.js';
 import type { Batch } from '../shared/model/batch.js';
-import { ModelRunner } from '../shared/model/model-runner.js';
+import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
+import { ModelRunner, type EvalResult } from '../shared/model/model-runner.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
-import type { Agreement, EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
+import type { EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from '../shared/transport/send-queue.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
@@ -210,7 +211,7 @@ export class TrainingWorker {
         const input = m.augment ? augmentBatch(chunk.batch, chunk.indices, m.augmentSeed, m.epoch) : chunk.batch;
         const result = this.runner.gradients(input, m.lossWeights);
         sum = sum ? addInto(sum, result.grads) : result.grads;
-        heads = addHeads(heads, result.heads);
+        heads = sumHeadStats([heads, result.heads]);
         await yieldToEventLoop();
       }
       await this.send({ type: 'gradients', taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleIndices.length,
@@ -225,16 +226,13 @@ export class TrainingWorker {
   private async answerEval(m: EvalRequest): Promise<void> {
     try {
       const split = m.split === 'test' ? this.options.data.test : this.options.data.train;
-      let heads: HeadStat[] = [];
-      let agreement: Agreement | undefined;
+      const parts: EvalResult[] = [];
       for (const chunk of this.chunks(split, m.sampleIndices)) {
-        const result = this.runner.evaluate(chunk.batch);
-        heads = addHeads(heads, result.heads);
-        const a = result.agreement;
-        if (a) agreement = agreement ? { agree: agreement.agree + a.agree,
-          impliedCorrect: agreement.impliedCorrect + a.impliedCorrect, count: agreement.count + a.count } : a;
+        parts.push(this.runner.evaluate(chunk.batch));
         await yieldToEventLoop();
       }
+      const heads = sumHeadStats(parts.map((p) => p.heads));
+      const agreement = sumAgreement(parts.map((p) => p.agreement));
       await this.send({ type: 'eval-result', taskId: m.taskId, sampleCount: m.sampleIndices.length, heads,
         ...(agreement ? { agreement } : {}) });
     } catch (error) {
@@ -261,12 +259,4 @@ function addInto(sum: NamedTensor[], more: readonly NamedTensor[]): NamedTensor[
     for (let k = 0; k < dst.length; k++) dst[k]! += src[k]!;
   });
   return sum;
-}
-
-function addHeads(a: readonly HeadStat[], b: readonly HeadStat[]): HeadStat[] {
-  if (a.length === 0) return [...b];
-  return a.map((h, i) => {
-    const o = b[i]!;
-    return { head: h.head, lossSum: h.lossSum + o.lossSum, correct: h.correct + o.correct, count: h.count + o.count };
-  });
 }

@@ -7,6 +7,7 @@ import type { EpochSummary, TrainingState } from '../../coordinator/training-sta
 import type { TfModule } from '../../shared/compute/tf-module.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { HeadName } from '../../shared/heads.js';
+import { summarizeHeads } from '../../coordinator/head-metrics.js';
 import { exportLayersModel } from '../../shared/model/export-layers.js';
 import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 import { lineChartSvg, type Series } from './plot-svg.js';
@@ -44,8 +45,8 @@ function headRecord(summaries: EpochSummary['test']): Record<string, { accuracy:
 export function stepRecord(info: StepInfo): Record<string, unknown> {
   return { type: 'step', epoch: info.epoch, step: info.stepInEpoch, globalStep: info.globalStep, samples: info.samples,
     lr: info.learningRate, lossWeights: Object.fromEntries(info.lossWeights),
-    loss: Object.fromEntries(info.heads.map((h) => [h.head, h.lossSum / Math.max(1, h.count)])),
-    accuracy: Object.fromEntries(info.heads.map((h) => [h.head, h.correct / Math.max(1, h.count)])),
+    loss: Object.fromEntries(summarizeHeads(info.heads).map((h) => [h.head, h.meanLoss])),
+    accuracy: Object.fromEntries(summarizeHeads(info.heads).map((h) => [h.head, h.accuracy])),
     workers: info.workers, stepMs: Math.round(info.stepMs * 10) / 10 };
 }
 
