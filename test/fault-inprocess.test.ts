@@ -1,10 +1,7 @@
 import test from 'ava';
-import { Dealer } from 'zeromq';
 import { Coordinator, type CoordinatorOptions } from '../coordinator/coordinator.js';
 import type { OmniglotData } from '../shared/dataset/omniglot.js';
-import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import type { Message } from '../shared/protocol/messages.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { coordinatorOptions, maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
 import { captureLog, type LineLog } from './helpers/log-capture.js';
@@ -24,42 +21,12 @@ function failureFree(data: OmniglotData): ReturnType<typeof trainWith> {
   return reference;
 }
 
-interface RawWorker {
-  readonly received: Message[];
-  send(m: Message): Promise<void>;
-  hello(): Promise<void>;
-  close(): void;
-}
-
-/** A bare Dealer that says hello with the right fingerprint, model and protocol, then does what `behave` says. */
+/** A raw peer that says hello with the right fingerprint, model and protocol, then does what `behave` says. */
 async function rawWorker(endpoint: string, data: OmniglotData, name: string,
-  behave: (m: Message, w: RawWorker) => void | Promise<void>): Promise<RawWorker> {
-  const socket = new Dealer({ linger: 0 });
-  socket.connect(endpoint);
-  const received: Message[] = [];
-  const w: RawWorker = {
-    received,
-    send: async (m) => {
-      await socket.send(encodeMessage(m));
-    },
-    hello: () => w.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: 'raw', datasetFingerprint: data.fingerprint,
-      workerName: name, modelKind: 'two-output', host: 'test-host', pid: process.pid }),
-    close: () => socket.close(),
-  };
-  void (async () => {
-    try {
-      for await (const [frame] of socket) {
-        const decoded = decodeMessage(frame!);
-        if (!decoded.ok) continue;
-        received.push(decoded.message);
-        await behave(decoded.message, w);
-      }
-    } catch {
-      // closed
-    }
-  })();
-  await w.hello();
-  return w;
+  behave: (m: Message, w: RawPeer) => void | Promise<void>): Promise<RawPeer> {
+  const peer = new RawPeer(endpoint, behave);
+  await peer.send(validHello(data, 'two-output', { workerName: name }));
+  return peer;
 }
 
 async function run(data: OmniglotData, minWorkers: number, lines: { log: CoordinatorOptions['log'] },
@@ -86,7 +53,7 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
   const data = await omniglotSubset(1);
   const lines = captureLog('info');
   const log = lines.logger;
-  let silent: RawWorker | undefined;
+  let silent: RawPeer | undefined;
   let taskHeld: Message | undefined;
   const { result } = await run(data, 2, { log }, async (c) => {
     // It joins first, so the first step (which waits for 2 workers) gives it a shard.
@@ -128,7 +95,7 @@ test.serial('a lost worker with no one left parks the step; a worker joining mid
     const raw = await rawWorker(c.endpoint, data, 'flaky', async (m, w) => {
       if (m.type === 'step' && helloAgain) {
         helloAgain = false;
-        await w.hello();
+        await w.send(validHello(data, 'two-output', { workerName: 'flaky' }));
       }
     });
     await lines.waitFor((l) => l.msg === 'no live worker: waiting for one', 20_000);

@@ -17,7 +17,8 @@ export class RawPeer {
   private readonly inbox: Message[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(endpoint: string) {
+  /** `behave`, when given, is called on each message in arrival order (after it is queued for `next`). */
+  constructor(endpoint: string, private readonly behave?: (m: Message, peer: RawPeer) => void | Promise<void>) {
     this.socket = new Dealer({ linger: 0, sendHighWaterMark: 0, sendTimeout: 2000 });
     this.socket.connect(endpoint);
     void this.read();
@@ -27,7 +28,10 @@ export class RawPeer {
     try {
       for await (const [frame] of this.socket) {
         const decoded = frame ? decodeMessage(frame) : undefined;
-        if (decoded?.ok) this.inbox.push(decoded.message);
+        if (decoded?.ok) {
+          this.inbox.push(decoded.message);
+          await this.behave?.(decoded.message, this);
+        }
         this.wake?.();
       }
     } catch {
