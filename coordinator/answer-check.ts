@@ -1,6 +1,6 @@
-import type { HeadName, HeadStat } from '../shared/heads.js';
+import type { HeadName, HeadStat } from '../shared/model/heads.js';
 import type { ParamSpec } from '../shared/model/model-spec.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 
 /**
  * Why a set of gradients must not reach the weights, or undefined when they may: the names, order and shapes must

@@ -1,4 +1,4 @@
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 
 /**
  * The gradient of the mean loss over a global batch, from shard gradients that are each a gradient of a SUM of

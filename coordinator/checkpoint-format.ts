@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DdpError } from '../shared/errors.js';
+import { DdpError } from '../shared/common/errors.js';
 import { isModelKind } from '../shared/model/model-spec.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
-import { elementCount } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
+import { elementCount } from '../shared/common/named-tensor.js';
 import type { TrainingState } from './training-state.js';
 
 /**

@@ -1,5 +1,5 @@
-import { DdpError } from '../shared/errors.js';
-import type { Logger } from '../shared/logging/logger.js';
+import { DdpError } from '../shared/common/errors.js';
+import type { Logger } from '../shared/common/logger.js';
 import { checkParams } from '../shared/model/param-check.js';
 import { modelSpec } from '../shared/model/model-spec.js';
 import type { CheckpointStore } from './checkpoint-store.js';

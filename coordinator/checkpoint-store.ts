@@ -1,8 +1,8 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../shared/dataset/atomic-file.js';
-import { DdpError } from '../shared/errors.js';
-import type { Logger } from '../shared/logging/logger.js';
+import { writeFileAtomic } from '../shared/common/atomic-file.js';
+import { DdpError } from '../shared/common/errors.js';
+import type { Logger } from '../shared/common/logger.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-format.js';
 import type { TrainingState } from './training-state.js';
 

@@ -1,7 +1,7 @@
-import type { HeadName, HeadStat } from '../shared/heads.js';
-import type { Logger } from '../shared/logging/logger.js';
+import type { HeadName, HeadStat } from '../shared/model/heads.js';
+import type { Logger } from '../shared/common/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';

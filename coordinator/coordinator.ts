@@ -1,13 +1,13 @@
 import { Router } from 'zeromq';
-import { DdpError, type ErrorCode } from '../shared/errors.js';
-import type { HeadStat } from '../shared/heads.js';
-import { stepId, taskId, type StepId, type TaskId } from '../shared/ids.js';
-import type { Logger } from '../shared/logging/logger.js';
+import { DdpError, type ErrorCode } from '../shared/common/errors.js';
+import type { HeadStat } from '../shared/model/heads.js';
+import { stepId, taskId, type StepId, type TaskId } from '../shared/protocol/ids.js';
+import type { Logger } from '../shared/common/logger.js';
 import { modelSpec, type ModelSpec } from '../shared/model/model-spec.js';
 import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
 import type { Agreement, EvalResult, Gradients, Hello, Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 import { averageGradients } from './average-gradients.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
 import { admissionProblem } from './admission.js';

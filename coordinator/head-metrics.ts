@@ -1,4 +1,4 @@
-import type { HeadName, HeadStat } from '../shared/heads.js';
+import type { HeadName, HeadStat } from '../shared/model/heads.js';
 
 export interface HeadSummary {
   readonly head: HeadName;

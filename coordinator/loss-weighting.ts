@@ -1,5 +1,5 @@
-import { ALPHABET_CLASSES, CHARACTER_CLASSES, isHeadName, type HeadName, type LossWeights } from '../shared/heads.js';
-import { DdpError } from '../shared/errors.js';
+import { ALPHABET_CLASSES, CHARACTER_CLASSES, isHeadName, type HeadName, type LossWeights } from '../shared/model/heads.js';
+import { DdpError } from '../shared/common/errors.js';
 
 /**
  * How the per-head cross-entropies are weighted into the one loss whose gradient the workers compute. The

@@ -1,7 +1,7 @@
 import type { Router } from 'zeromq';
-import { DdpError } from '../shared/errors.js';
-import type { Logger } from '../shared/logging/logger.js';
-import { registerZapPolicy } from '../shared/security/zap-authenticator.js';
+import { DdpError } from '../shared/common/errors.js';
+import type { Logger } from '../shared/common/logger.js';
+import { registerZapPolicy } from './zap-authenticator.js';
 
 /**
  * How the coordinator's socket admits peers: CURVE (encrypted, and only workers whose public keys are in the

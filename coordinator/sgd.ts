@@ -1,4 +1,4 @@
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 
 export interface SgdOptions {
   readonly learningRate: number;

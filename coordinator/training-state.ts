@@ -1,7 +1,7 @@
-import type { HeadName } from '../shared/heads.js';
+import type { HeadName } from '../shared/model/heads.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { Agreement } from '../shared/protocol/messages.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { HeadSummary } from './head-metrics.js';
 import type { LossWeightingState } from './loss-weighting.js';
 import type { SgdState } from './sgd.js';

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { DdpError } from '../shared/errors.js';
-import type { Command } from './commands/command.js';
-import { coordinatorCommand } from './commands/coordinator-command.js';
-import { evaluateCommand } from './commands/evaluate-command.js';
-import { keysCommand } from './commands/keys-command.js';
-import { predictCommand } from './commands/predict-command.js';
-import { trainCommand } from './commands/train-command.js';
-import { workerCommand } from './commands/worker-command.js';
+import { DdpError } from '../shared/common/errors.js';
+import type { Command } from './cli/command.js';
+import { coordinatorCommand } from './cli/coordinator-command.js';
+import { evaluateCommand } from './cli/evaluate-command.js';
+import { keysCommand } from './cli/keys-command.js';
+import { predictCommand } from './cli/predict-command.js';
+import { trainCommand } from './cli/train-command.js';
+import { workerCommand } from './cli/worker-command.js';
 
 const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, evaluateCommand, predictCommand, keysCommand];
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CheckpointStore } from '../coordinator/checkpoint-store.js';
 import { LossWeighting } from '../coordinator/loss-weighting.js';
-import { silentLogger } from '../shared/logging/logger.js';
+import { silentLogger } from '../shared/common/logger.js';
 import { maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
 import { freeEndpoint, omniglotSubset } from './helpers/fixtures.js';
 import { dataArgs, reap, spawnCli, type CliProcess } from './helpers/processes.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Writable } from 'node:stream';
 import { BACKEND_CHOICES, initBackend } from '../shared/compute/backend.js';
-import { createLogger, silentLogger, type Logger } from '../shared/logging/logger.js';
+import { createLogger, silentLogger, type Logger } from '../shared/common/logger.js';
 
 function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];

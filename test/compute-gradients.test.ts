@@ -1,9 +1,9 @@
 import test from 'ava';
 import { relativeError } from './helpers/tolerance.js';
 import { initBackend } from '../shared/compute/backend.js';
-import { silentLogger } from '../shared/logging/logger.js';
-import type { HeadName } from '../shared/heads.js';
-import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import { silentLogger } from '../shared/common/logger.js';
+import type { HeadName } from '../shared/model/heads.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
 import { initialParams } from '../shared/model/initial-params.js';
 import { ModelRunner, type GradientResult } from '../shared/model/model-runner.js';
 import { MODEL_KINDS, modelSpec, type ModelKind } from '../shared/model/model-spec.js';

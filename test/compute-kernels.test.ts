@@ -3,8 +3,8 @@ import { relativeError } from './helpers/tolerance.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { initBackend } from '../shared/compute/backend.js';
 import type { TfModule } from '../shared/compute/tf-module.js';
-import { silentLogger } from '../shared/logging/logger.js';
-import { mulberry32 } from '../shared/model/seeded-random.js';
+import { silentLogger } from '../shared/common/logger.js';
+import { mulberry32 } from '../shared/common/seeded-random.js';
 
 /** Max |wasm - cpu| / max |cpu| over the tensor; float32 with different summation orders stays far below. */
 const TOLERANCE = 1e-4;

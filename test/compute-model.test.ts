@@ -1,7 +1,7 @@
 import test from 'ava';
 import { initBackend } from '../shared/compute/backend.js';
-import { silentLogger } from '../shared/logging/logger.js';
-import { elementCount } from '../shared/tensor/named-tensor.js';
+import { silentLogger } from '../shared/common/logger.js';
+import { elementCount } from '../shared/common/named-tensor.js';
 import { initialParams } from '../shared/model/initial-params.js';
 import { ModelRunner } from '../shared/model/model-runner.js';
 import { MODEL_KINDS, isModelKind, modelSpec } from '../shared/model/model-spec.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { envName, formatHelp, parseOptions, type OptionTable } from '../shared/config/options.js';
+import { envName, formatHelp, parseOptions, type OptionTable } from '../scripts/cli/options.js';
 
 const TABLE = {
   config: { type: 'string', help: 'config file' },

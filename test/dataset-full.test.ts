@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ALPHABET_CLASSES, CHARACTER_CLASSES } from '../shared/heads.js';
+import { ALPHABET_CLASSES, CHARACTER_CLASSES } from '../shared/model/heads.js';
 import { loadOmniglot } from '../shared/dataset/omniglot.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadOmniglot, loadOmniglotEvaluation, gatherBatch, isDatasetError, type OmniglotData } from '../shared/dataset/omniglot.js';
 import { ZipReader } from '../shared/dataset/zip-reader.js';
-import { createLogger, type Logger } from '../shared/logging/logger.js';
+import { createLogger, type Logger } from '../shared/common/logger.js';
 import { IMAGE_SIZE } from '../shared/model/batch.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -7,7 +7,7 @@ import { exportLayersModel, loadExportedModel, predictExported } from '../shared
 import { initialParams } from '../shared/model/initial-params.js';
 import { ModelRunner } from '../shared/model/model-runner.js';
 import { MODEL_KINDS, modelSpec } from '../shared/model/model-spec.js';
-import { mulberry32 } from '../shared/model/seeded-random.js';
+import { mulberry32 } from '../shared/common/seeded-random.js';
 import { omniglotSubset, testBackend } from './helpers/fixtures.js';
 
 for (const kind of MODEL_KINDS) {

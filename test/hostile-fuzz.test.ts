@@ -1,7 +1,7 @@
 import test from 'ava';
-import { mulberry32 } from '../shared/model/seeded-random.js';
+import { mulberry32 } from '../shared/common/seeded-random.js';
 import { Coordinator } from '../coordinator/coordinator.js';
-import { stepId, taskId } from '../shared/ids.js';
+import { stepId, taskId } from '../shared/protocol/ids.js';
 import { encodeMessage } from '../shared/protocol/codec.js';
 import type { Message } from '../shared/protocol/messages.js';
 import { coordinatorOptions, maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';

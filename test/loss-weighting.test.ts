@@ -1,6 +1,6 @@
 import test from 'ava';
 import { LossWeighting, parseLossWeights } from '../coordinator/loss-weighting.js';
-import type { HeadName } from '../shared/heads.js';
+import type { HeadName } from '../shared/model/heads.js';
 
 const BASE = new Map<HeadName, number>([['alphabet', 1], ['character', 3]]);
 const losses = (a: number, c: number): Map<HeadName, number> => new Map([['alphabet', a], ['character', c]]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { initialParams } from '../shared/model/initial-params.js';
-import { readWeightsFile } from '../shared/tensor/weights-file.js';
+import { readWeightsFile } from '../coordinator/weights-file.js';
 import { maxRelativeDifference } from './helpers/cluster.js';
 import { omniglotDir, omniglotSubset, scratchCwd, testCacheDir } from './helpers/fixtures.js';
 import { CLI } from './helpers/processes.js';

@@ -1,15 +1,15 @@
 import test from 'ava';
 import { Dealer } from 'zeromq';
 import { Coordinator } from '../coordinator/coordinator.js';
-import { taskId, stepId, workerId } from '../shared/ids.js';
+import { taskId, stepId, workerId } from '../shared/protocol/ids.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import type { Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
-import { decodeTensor, encodeTensor } from '../shared/tensor/tensor-codec.js';
+import { decodeTensor, encodeTensor } from '../shared/protocol/tensor-codec.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import { coordinatorOptions } from './helpers/cluster.js';
 import { omniglotSubset, testBackend } from './helpers/fixtures.js';
-import { silentLogger } from '../shared/logging/logger.js';
+import { silentLogger } from '../shared/common/logger.js';
 
 const grads = [{ name: 'image.conv.bias', shape: [2, 2], data: Float32Array.from([1.5, -2, 3e-8, Number.MAX_VALUE]) }];
 const heads = [{ head: 'alphabet', lossSum: 3.25, correct: 2, count: 5 }] as const;

@@ -1,11 +1,11 @@
 import test from 'ava';
 import type { StepInfo } from '../coordinator/coordinator.js';
 import type { EpochSummary } from '../coordinator/training-state.js';
-import { lineChartSvg, niceTicks } from '../scripts/commands/plot-svg.js';
-import { formatProgress, ProgressLine } from '../scripts/commands/progress-line.js';
-import { defaultRunDir, epochRecord, stepRecord } from '../scripts/commands/run-folder.js';
-import { evaluationReport } from '../scripts/commands/evaluate-report.js';
-import { topK } from '../scripts/commands/predict-command.js';
+import { lineChartSvg, niceTicks } from '../scripts/cli/plot-svg.js';
+import { formatProgress, ProgressLine } from '../scripts/cli/progress-line.js';
+import { defaultRunDir, epochRecord, stepRecord } from '../scripts/cli/run-folder.js';
+import { evaluationReport } from '../scripts/cli/evaluate-report.js';
+import { topK } from '../scripts/cli/predict-command.js';
 
 const step = (stepInEpoch: number): StepInfo => ({ epoch: 0, stepInEpoch, stepsPerEpoch: 4, globalStep: stepInEpoch, samples: 32,
   heads: [{ head: 'alphabet', lossSum: 32 * 3, correct: 8, count: 32 }, { head: 'character', lossSum: 32 * 6, correct: 0, count: 32 }],

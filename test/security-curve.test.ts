@@ -7,7 +7,7 @@ import test from 'ava';
 import { curveKeyPair } from 'zeromq';
 import { Coordinator } from '../coordinator/coordinator.js';
 import type { ServerSecurity } from '../coordinator/server-security.js';
-import { DdpError } from '../shared/errors.js';
+import { DdpError } from '../shared/common/errors.js';
 import { isZ85Key, parseAllowList, publicKeyOf, readAllowList, readKeyPair } from '../shared/security/curve-keys.js';
 import { z85Decode, z85Encode } from '../shared/security/z85.js';
 import { TrainingWorker } from '../worker/training-worker.js';

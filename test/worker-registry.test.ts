@@ -1,7 +1,7 @@
 import test from 'ava';
 import { TaskRound } from '../coordinator/task-round.js';
 import { WorkerRegistry } from '../coordinator/worker-registry.js';
-import { taskId, workerId } from '../shared/ids.js';
+import { taskId, workerId } from '../shared/protocol/ids.js';
 
 const info = (n: number) => ({ routingId: Buffer.from([n]), name: `w-${n}`, host: 'h', pid: n, backend: 'wasm' });
 

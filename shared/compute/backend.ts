@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { DdpError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
+import { DdpError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import type { TfModule } from './tf-module.js';
 import { registerWasmKernels } from './wasm/register.js';
 

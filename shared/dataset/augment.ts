@@ -1,5 +1,5 @@
 import { IMAGE_SIZE, type Batch } from '../model/batch.js';
-import { mulberry32, streamSeed } from '../model/seeded-random.js';
+import { mulberry32, streamSeed } from '../common/seeded-random.js';
 
 /** How far a training image may be moved: each draw is uniform in [-max, +max]. */
 export interface AugmentMagnitudes {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { bytesOf, DECODE_VERSION, fingerprint, splitArrays, type DecodedSet, type RawSplit } from './decoded-set.js';
 import type { OmniglotSet } from './omniglot-layout.js';
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import sharp, { type OutputInfo } from 'sharp';
-import { DdpError } from '../errors.js';
+import { DdpError } from '../common/errors.js';
 import { datasetError, describeError } from './errors.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../logging/logger.js';
-import { writeFileAtomic } from './atomic-file.js';
-import { DdpError } from '../errors.js';
+import type { Logger } from '../common/logger.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { DdpError } from '../common/errors.js';
 import { datasetError, describeError } from './errors.js';
 import type { OmniglotSet } from './omniglot-layout.js';
 import { ZipReader } from './zip-reader.js';

@@ -1,7 +1,7 @@
-import { DdpError, type ErrorCode } from '../errors.js';
+import { DdpError, type ErrorCode } from '../common/errors.js';
 
 /**
- * The codes of the project catalogue (shared/errors.ts) that the dataset raises, all as DdpError:
+ * The codes of the project catalogue (shared/common/errors.ts) that the dataset raises, all as DdpError:
  * - ERR_DATASET_MISSING: no zip where dir / OMNIGLOT_DIR point, or nothing cached and download off.
  * - ERR_DATASET_CORRUPT: a damaged zip (signature, truncation, CRC or size mismatch, bad deflate data), or an intact
  *   zip without the Omniglot layout (message "Unexpected layout in ...").

@@ -1,6 +1,6 @@
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../common/logger.js';
 import { downloadOmniglotZip, zipFileName } from './download.js';
 import { datasetError } from './errors.js';
 import type { OmniglotSet } from './omniglot-layout.js';

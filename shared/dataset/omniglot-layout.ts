@@ -11,7 +11,7 @@
  * - Rows within a split are ordered by (character index, drawer).
  * - Drawers 01-16 go to train, 17-20 to test, for every character.
  */
-import { DdpError } from '../errors.js';
+import { DdpError } from '../common/errors.js';
 import { datasetError } from './errors.js';
 import type { ZipEntry } from './zip-reader.js';
 

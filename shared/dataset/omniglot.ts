@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { silentLogger, type Logger } from '../logging/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import { IMAGE_SIZE } from '../model/batch.js';
 import { cacheFile, readCache, writeCache, type CacheKey } from './dataset-cache.js';
 import { decodeInk, runPool } from './decode-image.js';
@@ -58,7 +58,7 @@ export interface LoadOptions {
  * Loads the Omniglot background set, decoded to 64x64 ink images and split by drawer. The first load decodes the
  * zip and writes a cache file keyed by the zip's sha256 and the decoder version; later loads read that file
  * (logged as 'dataset cache hit') and verify it against its fingerprint, rebuilding it if damaged.
- * Throws DdpError (shared/errors.ts): ERR_DATASET_MISSING, ERR_DOWNLOAD, ERR_DATASET_CORRUPT (also for a zip without
+ * Throws DdpError (shared/common/errors.ts): ERR_DATASET_MISSING, ERR_DOWNLOAD, ERR_DATASET_CORRUPT (also for a zip without
  * the Omniglot layout), ERR_IMAGE_DECODE; RangeError for a bad `alphabets`.
  */
 export async function loadOmniglot(options: LoadOptions = {}): Promise<OmniglotData> {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { crc32 } from './crc32.js';
-import { DdpError } from '../errors.js';
+import { DdpError } from '../common/errors.js';
 import { datasetError, describeError } from './errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ALPHABET_CLASSES, CHARACTER_CLASSES } from '../heads.js';
+import { ALPHABET_CLASSES, CHARACTER_CLASSES } from './heads.js';
 import { IMAGE_SIZE, type Batch } from './batch.js';
 
 function checkLabels(name: string, labels: Int32Array, size: number, classes: number): void {

@@ -1,9 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayersModel, SymbolicTensor, io } from '@tensorflow/tfjs';
-import { ALPHABET_CLASSES, type HeadName } from '../heads.js';
+import { ALPHABET_CLASSES, type HeadName } from './heads.js';
 import type { TfModule } from '../compute/tf-module.js';
-import type { NamedTensor } from '../tensor/named-tensor.js';
+import type { NamedTensor } from '../common/named-tensor.js';
 import { IMAGE_SIZE } from './batch.js';
 import { ALPHABET_EMBEDDING, CONV_FILTERS, IMAGE_FEATURES, modelSpec, type ModelKind } from './model-spec.js';
 import { checkParams } from './param-check.js';

@@ -1,5 +1,5 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
-import { ALPHABET_CLASSES, type HeadName } from '../heads.js';
+import { ALPHABET_CLASSES, type HeadName } from './heads.js';
 import type { TfModule } from '../compute/tf-module.js';
 import { IMAGE_SIZE, type Batch } from './batch.js';
 import { FLAT_FEATURES, type ModelKind } from './model-spec.js';

@@ -1,4 +1,4 @@
-import type { Agreement, HeadName, HeadStat } from '../heads.js';
+import type { Agreement, HeadName, HeadStat } from './heads.js';
 
 /** Sums one head's per-sample cross-entropies (in float64) and counts arg-max hits. */
 export function headStat(head: HeadName, crossEntropy: Float32Array, predicted: Int32Array, labels: Int32Array): HeadStat {

@@ -1,7 +1,7 @@
-import type { NamedTensor } from '../tensor/named-tensor.js';
-import { elementCount } from '../tensor/named-tensor.js';
+import type { NamedTensor } from '../common/named-tensor.js';
+import { elementCount } from '../common/named-tensor.js';
 import { modelSpec, type ModelKind, type ParamSpec } from './model-spec.js';
-import { mulberry32, streamSeed } from './seeded-random.js';
+import { mulberry32, streamSeed } from '../common/seeded-random.js';
 
 /** Fan-in of the layer a parameter belongs to: every input of a weight's output unit. */
 function fanIn(kernelShape: readonly number[]): number {

@@ -1,7 +1,7 @@
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import type { HeadName, HeadStat, LossWeights } from '../heads.js';
-import type { NamedTensor } from '../tensor/named-tensor.js';
-import { elementCount } from '../tensor/named-tensor.js';
+import type { HeadName, HeadStat, LossWeights } from './heads.js';
+import type { NamedTensor } from '../common/named-tensor.js';
+import { elementCount } from '../common/named-tensor.js';
 import { scoped } from '../compute/scoped.js';
 import type { TfModule } from '../compute/tf-module.js';
 import type { Batch } from './batch.js';

@@ -1,4 +1,4 @@
-import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from '../heads.js';
+import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from './heads.js';
 import { IMAGE_SIZE } from './batch.js';
 
 export type ModelKind = 'two-output' | 'two-input';

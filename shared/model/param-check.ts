@@ -1,5 +1,5 @@
-import type { NamedTensor } from '../tensor/named-tensor.js';
-import { elementCount } from '../tensor/named-tensor.js';
+import type { NamedTensor } from '../common/named-tensor.js';
+import { elementCount } from '../common/named-tensor.js';
 import type { ModelSpec } from './model-spec.js';
 
 /**

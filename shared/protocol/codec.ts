@@ -1,7 +1,7 @@
 import { ddp } from '../../proto/generated/ddp.js';
-import { isHeadName, type HeadName, type HeadStat } from '../heads.js';
-import { stepId, taskId, workerId } from '../ids.js';
-import { decodeTensor, encodeTensor } from '../tensor/tensor-codec.js';
+import { isHeadName, type HeadName, type HeadStat } from '../model/heads.js';
+import { stepId, taskId, workerId } from './ids.js';
+import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import type { Agreement, Message, Split } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 

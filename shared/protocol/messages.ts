@@ -1,6 +1,6 @@
-import type { Agreement, HeadName, HeadStat, LossWeights } from '../heads.js';
-import type { TaskId, StepId, WorkerId } from '../ids.js';
-import type { NamedTensor } from '../tensor/named-tensor.js';
+import type { Agreement, HeadName, HeadStat, LossWeights } from '../model/heads.js';
+import type { TaskId, StepId, WorkerId } from './ids.js';
+import type { NamedTensor } from '../common/named-tensor.js';
 
 /**
  * Every message of the protocol as the program sees it: a union on `type`, so that each dispatch `switch` is

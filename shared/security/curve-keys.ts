@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { curveKeyPair } from 'zeromq';
-import { DdpError } from '../errors.js';
+import { DdpError } from '../common/errors.js';
 import { z85Decode, z85Encode } from './z85.js';
 
 /** A CURVE key pair as Z85 text (40 characters each), the form zeromq's socket options take. */

@@ -1,4 +1,4 @@
-import { DdpError } from '../errors.js';
+import { DdpError } from '../common/errors.js';
 import { readAllowList, readKeyPair, resolvePublicKey, type CurveKeyPair } from './curve-keys.js';
 
 type Flag = string | number | boolean | undefined;

@@ -1,8 +1,8 @@
 import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
 import { LossWeighting } from '../../coordinator/loss-weighting.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
-import type { Logger } from '../../shared/logging/logger.js';
-import { silentLogger } from '../../shared/logging/logger.js';
+import type { Logger } from '../../shared/common/logger.js';
+import { silentLogger } from '../../shared/common/logger.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
 import { TrainingWorker } from '../../worker/training-worker.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, type ActiveBackend } from '../../shared/compute/backend.js';
 import { gatherBatch, loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { Batch } from '../../shared/model/batch.js';
-import { silentLogger } from '../../shared/logging/logger.js';
+import { silentLogger } from '../../shared/common/logger.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

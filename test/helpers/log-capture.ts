@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../shared/logging/logger.js';
+import { createLogger, type Logger } from '../../shared/common/logger.js';
 
 /** A JSON log line as pino writes it, stamped with this process's performance.now() as `at` when it arrived. */
 export type LogLine = Record<string, unknown> & { readonly msg?: string; readonly code?: string; readonly reason?: string };

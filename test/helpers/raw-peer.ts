@@ -1,12 +1,12 @@
 import { Dealer } from 'zeromq';
 import { ddp } from '../../proto/generated/ddp.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
-import { taskId as toTaskId, stepId as toStepId, type TaskId } from '../../shared/ids.js';
+import { taskId as toTaskId, stepId as toStepId, type TaskId } from '../../shared/protocol/ids.js';
 import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 import { decodeMessage, encodeMessage } from '../../shared/protocol/codec.js';
 import type { Gradients, Hello, Message } from '../../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/version.js';
-import type { NamedTensor } from '../../shared/tensor/named-tensor.js';
+import type { NamedTensor } from '../../shared/common/named-tensor.js';
 
 /**
  * A hand-driven peer of the coordinator: a raw Dealer that sends whatever bytes a test wants and queues what it

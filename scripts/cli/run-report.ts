@@ -1,7 +1,7 @@
 import type { CoordinatorOptions } from '../../coordinator/coordinator.js';
 import { initBackend } from '../../shared/compute/backend.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
-import type { Logger } from '../../shared/logging/logger.js';
+import type { Logger } from '../../shared/common/logger.js';
 import { ProgressLine, type ProgressSink } from './progress-line.js';
 import { defaultRunDir, RunFolder } from './run-folder.js';
 

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { bytesToFloat32, float32ToBytes } from './tensor-codec.js';
-import { elementCount, type NamedTensor } from './named-tensor.js';
+import { bytesToFloat32, float32ToBytes } from '../shared/protocol/tensor-codec.js';
+import { elementCount, type NamedTensor } from '../shared/common/named-tensor.js';
 
 /** The JSON index beside a weights file: each tensor's name, shape and float offset in the raw file. */
 interface WeightsIndex {

@@ -2,14 +2,14 @@ import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordina
 import { checkBind } from '../../coordinator/server-security.js';
 import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
 import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 import type { EpochSummary } from '../../coordinator/training-state.js';
-import type { ParsedOptions } from '../../shared/config/options.js';
+import type { ParsedOptions } from './options.js';
 import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
-import type { Logger } from '../../shared/logging/logger.js';
+import type { Logger } from '../../shared/common/logger.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import { serverSecurityFrom } from '../../shared/security/security-options.js';
-import { writeWeightsFile } from '../../shared/tensor/weights-file.js';
+import { writeWeightsFile } from '../../coordinator/weights-file.js';
 import { COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
 import { parseLossWeighting, parseLrSchedule, parseModelKind } from './parse-run-config.js';
 

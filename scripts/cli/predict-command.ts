@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
-import type { OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from './options.js';
 import { decodeInk } from '../../shared/dataset/decode-image.js';
 import { inkToFloat } from '../../shared/dataset/decoded-set.js';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { loadExportedModel, predictExported, type ExportMetadata } from '../../shared/model/export-layers.js';
 import { IMAGE_SIZE } from '../../shared/model/batch.js';
 import { defineCommand } from './command.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { ephemeralCurve } from '../../shared/security/ephemeral-keys.js';
 import { defineCommand } from './command.js';
 import { openRunReport } from './run-report.js';

@@ -1,6 +1,6 @@
 import { Router } from 'zeromq';
-import type { Logger } from '../logging/logger.js';
-import { z85Encode } from './z85.js';
+import type { Logger } from '../shared/common/logger.js';
+import { z85Encode } from '../shared/security/z85.js';
 
 /** The endpoint libzmq sends ZAP requests to (RFC 27); one handler per ZeroMQ context, so one per process here. */
 export const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';

@@ -1,6 +1,6 @@
 import { isLossWeightingStrategy, LossWeighting, parseLossWeights } from '../../coordinator/loss-weighting.js';
 import type { LrSchedule } from '../../coordinator/lr-schedule.js';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { isModelKind, modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 
 /** `constant`, `step:<epochs>:<gamma>`, `cosine` or `cosine:<min factor>`. @throws DdpError ERR_BAD_CONFIG. */

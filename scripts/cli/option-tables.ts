@@ -1,7 +1,7 @@
 import { BACKEND_CHOICES } from '../../shared/compute/backend.js';
 import { MODEL_KINDS } from '../../shared/model/model-spec.js';
 import { LOSS_WEIGHTING_STRATEGIES } from '../../coordinator/loss-weighting.js';
-import type { OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from './options.js';
 
 /** Flags every command takes. */
 export const COMMON_OPTIONS = {

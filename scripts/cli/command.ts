@@ -1,5 +1,5 @@
-import { formatHelp, parseOptions, type OptionTable, type ParsedOptions } from '../../shared/config/options.js';
-import { createLogger, type Logger } from '../../shared/logging/logger.js';
+import { formatHelp, parseOptions, type OptionTable, type ParsedOptions } from './options.js';
+import { createLogger, type Logger } from '../../shared/common/logger.js';
 
 /** What a command's `run` gets: its parsed flags and the process's root logger at --log-level. */
 export type CommandContext<T extends OptionTable> = ParsedOptions<T> & { readonly log: Logger };

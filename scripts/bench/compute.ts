@@ -2,22 +2,22 @@
  * Forward+backward throughput of the course models per compute backend, the kernels that take the time, and the
  * PyTorch anchor measured in the same invocation, as a ratio.
  *
- *   node dist/scripts/bench-compute.js [--backends wasm,cpu] [--models two-output,two-input] [--batches 32,64]
+ *   node dist/scripts/bench/compute.js [--backends wasm,cpu] [--models two-output,two-input] [--batches 32,64]
  *                                      [--steps 10] [--warmup 3] [--no-pytorch]
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../shared/compute/backend.js';
-import type { TfModule } from '../shared/compute/tf-module.js';
-import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from '../shared/heads.js';
-import { createLogger } from '../shared/logging/logger.js';
-import { IMAGE_SIZE, type Batch } from '../shared/model/batch.js';
-import { initialParams } from '../shared/model/initial-params.js';
-import { ModelRunner } from '../shared/model/model-runner.js';
-import { isModelKind, type ModelKind } from '../shared/model/model-spec.js';
-import { mulberry32 } from '../shared/model/seeded-random.js';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../shared/compute/backend.js';
+import type { TfModule } from '../../shared/compute/tf-module.js';
+import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from '../../shared/model/heads.js';
+import { createLogger } from '../../shared/common/logger.js';
+import { IMAGE_SIZE, type Batch } from '../../shared/model/batch.js';
+import { initialParams } from '../../shared/model/initial-params.js';
+import { ModelRunner } from '../../shared/model/model-runner.js';
+import { isModelKind, type ModelKind } from '../../shared/model/model-spec.js';
+import { mulberry32 } from '../../shared/common/seeded-random.js';
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
 

@@ -1,13 +1,13 @@
 /**
  * Times a cold decode and a cache hit of the Omniglot background set into a fresh temp cache folder.
- * Usage: node dist/scripts/dataset-bench.js [alphabets]   (data from OMNIGLOT_DIR or ../shared/omniglot)
+ * Usage: node dist/scripts/bench/dataset.js [alphabets]   (data from OMNIGLOT_DIR or ../shared/omniglot)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOmniglot } from '../shared/dataset/omniglot.js';
-import { createLogger } from '../shared/logging/logger.js';
+import { loadOmniglot } from '../../shared/dataset/omniglot.js';
+import { createLogger } from '../../shared/common/logger.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = process.env['OMNIGLOT_DIR'] ?? path.resolve(repoRoot, '../shared/omniglot');

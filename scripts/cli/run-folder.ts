@@ -6,7 +6,7 @@ import type { StepInfo } from '../../coordinator/coordinator.js';
 import type { EpochSummary, TrainingState } from '../../coordinator/training-state.js';
 import type { TfModule } from '../../shared/compute/tf-module.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
-import type { HeadName } from '../../shared/heads.js';
+import type { HeadName } from '../../shared/model/heads.js';
 import { summarizeHeads } from '../../coordinator/head-metrics.js';
 import { exportLayersModel } from '../../shared/model/export-layers.js';
 import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DdpError } from '../errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 
 /**
  * Every command-line option, in one table: its type, default, environment variable and help. Values come from, in

@@ -1,4 +1,4 @@
-import { elementCount, type NamedTensor } from './named-tensor.js';
+import { elementCount, type NamedTensor } from '../common/named-tensor.js';
 
 /** Tensors cross the wire as raw float32 bytes; this bounds what a malformed shape can make us allocate. */
 export const MAX_TENSOR_ELEMENTS = 1 << 26;

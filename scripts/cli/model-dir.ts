@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DdpError } from '../../shared/errors.js';
+import { DdpError } from '../../shared/common/errors.js';
 
 /**
  * The exported model folder from --model-dir or the first positional: a model/ folder itself, or a run folder

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { OptionTable } from '../../shared/config/options.js';
-import { DdpError } from '../../shared/errors.js';
+import type { OptionTable } from './options.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { generateKeyPair, writeKeyPair } from '../../shared/security/curve-keys.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS } from './option-tables.js';

@@ -1,4 +1,4 @@
-import type { HeadName } from '../../shared/heads.js';
+import type { HeadName } from '../../shared/model/heads.js';
 
 /** Per-head figures and an alphabet confusion summary of predictions on a labelled split. Pure, for tests. */
 export interface EvaluationReport {

@@ -1,7 +1,7 @@
 import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
-import type { OptionTable } from '../../shared/config/options.js';
+import type { OptionTable } from './options.js';
 import { gatherBatch } from '../../shared/dataset/omniglot.js';
-import type { HeadName } from '../../shared/heads.js';
+import type { HeadName } from '../../shared/model/heads.js';
 import { loadExportedModel, predictExported } from '../../shared/model/export-layers.js';
 import { defineCommand } from './command.js';
 import { evaluationReport, formatEvaluation } from './evaluate-report.js';
