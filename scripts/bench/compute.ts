@@ -16,7 +16,7 @@ import { createLogger } from '../../shared/common/logger.js';
 import { IMAGE_SIZE, type Batch } from '../../shared/model/batch.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import { ModelRunner } from '../../shared/model/model-runner.js';
-import { isModelKind, type ModelKind } from '../../shared/model/model-spec.js';
+import { isModelKind, MODEL_KINDS, type ModelKind } from '../../shared/model/model-spec.js';
 import { mulberry32 } from '../../shared/common/seeded-random.js';
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
@@ -60,7 +60,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (b === 'auto' || !(BACKEND_CHOICES as readonly string[]).includes(b)) throw new Error(`--backends: unknown backend ${b}`);
     return b as Concrete;
   });
-  const models = list('--models', 'two-output,two-input').map((m) => {
+  const models = list('--models', MODEL_KINDS.join(',')).map((m) => {
     if (!isModelKind(m)) throw new Error(`--models: unknown model ${m}`);
     return m;
   });

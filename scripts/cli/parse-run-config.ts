@@ -1,7 +1,8 @@
 import { isLossWeightingStrategy, LossWeighting, parseLossWeights } from '../../coordinator/loss-weighting.js';
 import type { LrSchedule } from '../../coordinator/lr-schedule.js';
 import { DdpError } from '../../shared/common/errors.js';
-import { isModelKind, modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
+import { HEAD_NAMES } from '../../shared/model/heads.js';
+import { isModelKind, MODEL_KINDS, modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 
 /** `constant`, `step:<epochs>:<gamma>`, `cosine` or `cosine:<min factor>`. @throws DdpError ERR_BAD_CONFIG. */
 export function parseLrSchedule(text: string): LrSchedule {
@@ -26,18 +27,18 @@ export function parseLrSchedule(text: string): LrSchedule {
 }
 
 export function parseModelKind(text: string): ModelKind {
-  if (!isModelKind(text)) throw new DdpError('ERR_BAD_CONFIG', `--model: unknown model '${text}' (two-output or two-input)`);
+  if (!isModelKind(text)) throw new DdpError('ERR_BAD_CONFIG', `--model: unknown model '${text}' (${MODEL_KINDS.join(', ')})`);
   return text;
 }
 
 /**
- * The loss weighting for a model from the two flags. For the two-input model, which has only the character head,
- * a weight given for the alphabet head is ignored rather than refused, so one config serves both models.
+ * The loss weighting for a model from the two flags. For a model without every head (two-input has only the character
+ * head), a weight given for a head it lacks is ignored rather than refused, so one config serves every model.
  */
 export function parseLossWeighting(model: ModelKind, strategy: string, weights: string): LossWeighting {
   if (!isLossWeightingStrategy(strategy)) throw new DdpError('ERR_BAD_CONFIG', `--loss-weighting: unknown strategy '${strategy}'`);
   const heads = modelSpec(model).heads;
   const relevant = weights.split(',').filter((part) => heads.some((h) => part.trim().startsWith(`${h}=`)) || !part.includes('='));
-  const text = model === 'two-input' ? relevant.join(',') || 'character=1' : weights;
+  const text = heads.length < HEAD_NAMES.length ? relevant.join(',') || `${heads[0]}=1` : weights;
   return LossWeighting.create(strategy, parseLossWeights(text, heads));
 }

@@ -4,7 +4,7 @@ import type { OptionTable } from './options.js';
 import { decodeInk } from '../../shared/dataset/decode-image.js';
 import { inkToFloat } from '../../shared/dataset/decoded-set.js';
 import { DdpError } from '../../shared/common/errors.js';
-import { loadExportedModel, predictExported, type ExportMetadata } from '../../shared/model/export-layers.js';
+import { loadExportedModel, predictExported, takesAlphabet, type ExportMetadata } from '../../shared/model/export-layers.js';
 import { IMAGE_SIZE } from '../../shared/model/batch.js';
 import { defineCommand } from './command.js';
 import { resolveModelDir } from './model-dir.js';
@@ -27,7 +27,7 @@ export function topK(probs: Float32Array, names: readonly string[], k: number): 
 }
 
 function alphabetIndex(text: unknown, metadata: ExportMetadata): number | undefined {
-  if (metadata.modelKind !== 'two-input') return undefined;
+  if (!takesAlphabet(metadata)) return undefined;
   if (typeof text !== 'string') throw new DdpError('ERR_BAD_CONFIG', 'the two-input model needs --alphabet <name or index>');
   const index = /^\d+$/.test(text) ? Number(text) : metadata.alphabets.indexOf(text);
   if (index < 0 || index >= metadata.alphabets.length) throw new DdpError('ERR_BAD_CONFIG', `--alphabet: unknown alphabet '${text}'`);

@@ -1,3 +1,5 @@
+import type { HeadName } from './heads.js';
+
 /** Side of the square greyscale input images. */
 export const IMAGE_SIZE = 64;
 
@@ -8,4 +10,9 @@ export interface Batch {
   readonly images: Float32Array;
   readonly alphabet: Int32Array;
   readonly character: Int32Array;
+}
+
+/** The labels head `head` is trained and scored against. */
+export function headLabels(batch: Batch, head: HeadName): Int32Array {
+  return head === 'alphabet' ? batch.alphabet : batch.character;
 }

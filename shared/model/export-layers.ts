@@ -1,28 +1,21 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayersModel, SymbolicTensor, io } from '@tensorflow/tfjs';
-import { ALPHABET_CLASSES, type HeadName } from './heads.js';
-import type { TfModule } from '../compute/tf-module.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import type { NamedTensor } from '../common/named-tensor.js';
+import type { TfModule } from '../compute/tf-module.js';
 import { IMAGE_SIZE } from './batch.js';
-import { ALPHABET_EMBEDDING, CONV_FILTERS, IMAGE_FEATURES, modelSpec, type ModelKind } from './model-spec.js';
+import type { HeadName } from './heads.js';
+import { headOutput, type GraphNode } from './model-graph.js';
+import { inputTensor, MODEL_INPUTS, type InputName } from './model-inputs.js';
+import { isModelKind, modelSpec, type ModelKind } from './model-spec.js';
 import { checkParams } from './param-check.js';
 
 /**
- * The course models as TensorFlow.js layers models, saved in the layers format (model.json + weights.bin) so that
- * `tf.loadLayersModel` reads them in Node or a browser. The graph is the one of forward.ts: conv 3x3 'same' ->
- * max-pool 2 -> ELU -> flatten (NHWC, as forward.ts reshapes) -> dense 128 -> per-head dense with softmax; the
- * two-input model adds a one-hot alphabet input -> dense 8 -> ELU, concatenated to the image features.
+ * A model as a TensorFlow.js layers model, saved in the layers format (model.json + weights.bin) so that
+ * `tf.loadLayersModel` reads it in Node or a browser. The graph is read off the model's definition (kinds/), node
+ * for node the one forward.ts computes; each head's dense layer ends in a softmax, so the outputs are probabilities.
  */
-
-/** Layer name of each of our parameters' owners: `<layer>.kernel` / `<layer>.bias`. */
-const LAYER_OF: Readonly<Record<string, string>> = {
-  'image.conv': 'image_conv',
-  'image.dense': 'image_dense',
-  alphabet: 'alphabet',
-  character: 'character',
-  alphabetInput: 'alphabet_input_dense',
-};
 
 /** What evaluate and predict need besides the weights; stored as the model's user-defined metadata. */
 export interface ExportMetadata {
@@ -35,48 +28,62 @@ export interface ExportMetadata {
   readonly epoch?: number;
 }
 
+/** Does the exported model of `metadata` take the alphabet label as an input? */
+export function takesAlphabet(metadata: ExportMetadata): boolean {
+  return isModelKind(metadata.modelKind) && modelSpec(metadata.modelKind).inputs.includes('alphabet');
+}
+
+function layerOf(tf: TfModule, node: GraphNode, value: (n: GraphNode) => SymbolicTensor): SymbolicTensor {
+  const name = node.layer;
+  switch (node.op) {
+    case 'input':
+      return tf.input({ shape: [...node.shape], name });
+    case 'conv2d':
+      return tf.layers.conv2d({ filters: node.shape[2] ?? 0, kernelSize: node.kernelSize, padding: 'same', name }).apply(value(node.from)) as SymbolicTensor;
+    case 'maxPool':
+      return tf.layers.maxPooling2d({ poolSize: node.size, strides: node.size, padding: 'valid', name }).apply(value(node.from)) as SymbolicTensor;
+    case 'elu':
+      return tf.layers.elu({ name }).apply(value(node.from)) as SymbolicTensor;
+    case 'flatten':
+      return tf.layers.flatten({ name }).apply(value(node.from)) as SymbolicTensor;
+    case 'dense':
+      return tf.layers.dense({ units: node.shape[0] ?? 0, name, ...(node.head === undefined ? {} : { activation: 'softmax' as const }) })
+        .apply(value(node.from)) as SymbolicTensor;
+    case 'concat':
+      return tf.layers.concatenate({ name }).apply(node.from.map(value)) as SymbolicTensor;
+  }
+}
+
 /** Builds the layers model of `kind` with our weights set. The caller disposes it. */
 export function buildLayersModel(tf: TfModule, kind: ModelKind, params: readonly NamedTensor[]): LayersModel {
   const spec = modelSpec(kind);
   const byName = checkParams(spec, params);
-  const image = tf.input({ shape: [IMAGE_SIZE, IMAGE_SIZE, 1], name: 'image' });
-  let x = tf.layers.conv2d({ filters: CONV_FILTERS, kernelSize: 3, padding: 'same', name: LAYER_OF['image.conv']! }).apply(image) as SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'image_pool' }).apply(x) as SymbolicTensor;
-  x = tf.layers.elu({ name: 'image_elu' }).apply(x) as SymbolicTensor;
-  x = tf.layers.flatten({ name: 'image_flatten' }).apply(x) as SymbolicTensor;
-  const features = tf.layers.dense({ units: IMAGE_FEATURES, name: LAYER_OF['image.dense']! }).apply(x) as SymbolicTensor;
-  const head = (name: HeadName, units: number, from: SymbolicTensor): SymbolicTensor =>
-    tf.layers.dense({ units, activation: 'softmax', name: LAYER_OF[name]! }).apply(from) as SymbolicTensor;
-  let model: LayersModel;
-  if (kind === 'two-output') {
-    model = tf.model({ inputs: image, outputs: [head('alphabet', ALPHABET_CLASSES, features), head('character', shapeOf(spec, 'character.bias'), features)], name: 'omniglot_two_output' });
-  } else {
-    const alphabet = tf.input({ shape: [ALPHABET_CLASSES], name: 'alphabet_one_hot' });
-    const embedded = tf.layers.elu({ name: 'alphabet_input_elu' }).apply(
-      tf.layers.dense({ units: ALPHABET_EMBEDDING, name: LAYER_OF['alphabetInput']! }).apply(alphabet) as SymbolicTensor) as SymbolicTensor;
-    const joined = tf.layers.concatenate({ name: 'joined' }).apply([features, embedded]) as SymbolicTensor;
-    model = tf.model({ inputs: [image, alphabet], outputs: head('character', shapeOf(spec, 'character.bias'), joined), name: 'omniglot_two_input' });
-  }
-  for (const [prefix, layerName] of Object.entries(LAYER_OF)) {
-    const kernel = byName.get(`${prefix}.kernel`);
-    const bias = byName.get(`${prefix}.bias`);
-    if (kernel === undefined || bias === undefined) continue;
-    const values = [tf.tensor(kernel.data, [...kernel.shape], 'float32'), tf.tensor(bias.data, [...bias.shape], 'float32')];
-    model.getLayer(layerName).setWeights(values);
-    tf.dispose(values);
+  const values = new Map<GraphNode, SymbolicTensor>();
+  const value = (n: GraphNode): SymbolicTensor => {
+    const v = values.get(n);
+    if (v === undefined) throw new Error(`export: layer ${n.layer} read before it was built`);
+    return v;
+  };
+  for (const node of spec.nodes) values.set(node, layerOf(tf, node, value));
+  const inputs = spec.nodes.filter((n) => n.op === 'input').map(value);
+  const outputs = spec.heads.map((head) => value(headOutput(spec, head)));
+  const model = tf.model({ inputs: inputs.length === 1 ? inputs[0]! : inputs, outputs: outputs.length === 1 ? outputs[0]! : outputs,
+    name: spec.exportName });
+  for (const node of spec.nodes) {
+    if (node.op !== 'conv2d' && node.op !== 'dense') continue;
+    const kernel = byName.get(`${node.param}.kernel`);
+    const bias = byName.get(`${node.param}.bias`);
+    if (kernel === undefined || bias === undefined) throw new Error(`export: parameters of ${node.param} missing`);
+    const weights = [tf.tensor(kernel.data, [...kernel.shape], 'float32'), tf.tensor(bias.data, [...bias.shape], 'float32')];
+    model.getLayer(node.layer).setWeights(weights);
+    tf.dispose(weights);
   }
   return model;
 }
 
-function shapeOf(spec: ReturnType<typeof modelSpec>, name: string): number {
-  const p = spec.params.find((q) => q.name === name);
-  if (p === undefined || p.shape[0] === undefined) throw new Error(`model spec has no ${name}`);
-  return p.shape[0];
-}
-
 /**
- * Writes `dir`/model.json and `dir`/weights.bin (created if missing). Each file is written beside and renamed into
- * place, so a reader never sees half a model.
+ * Writes `dir`/model.json and `dir`/weights.bin (created if missing). Each file is written atomically, so a reader
+ * never sees half a model.
  */
 export async function exportLayersModel(tf: TfModule, kind: ModelKind, params: readonly NamedTensor[], dir: string,
   metadata: ExportMetadata): Promise<void> {
@@ -93,8 +100,8 @@ export async function exportLayersModel(tf: TfModule, kind: ModelKind, params: r
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
         userDefinedMetadata: metadata as unknown as Record<string, object>,
       };
-      await writeAtomically(path.join(dir, 'weights.bin'), weights);
-      await writeAtomically(path.join(dir, 'model.json'), JSON.stringify(json));
+      await writeFileAtomic(path.join(dir, 'weights.bin'), [weights]);
+      await writeFileAtomic(path.join(dir, 'model.json'), [Buffer.from(JSON.stringify(json))]);
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
     }));
   } finally {
@@ -123,24 +130,23 @@ export async function loadExportedModel(tf: TfModule, dir: string): Promise<{ mo
 export function predictExported(tf: TfModule, model: LayersModel, metadata: ExportMetadata, images: Float32Array,
   alphabet?: Int32Array): Map<HeadName, Float32Array> {
   const n = images.length / (IMAGE_SIZE * IMAGE_SIZE);
+  const arrays = { images, alphabet: alphabet ?? new Int32Array(n) };
   const outputs = tf.tidy(() => {
-    const x = tf.tensor4d(images, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
-    const inputs = metadata.modelKind === 'two-input'
-      ? [x, tf.oneHot(tf.tensor1d(alphabet ?? new Int32Array(n), 'int32'), ALPHABET_CLASSES).toFloat()]
-      : x;
-    const out = model.predict(inputs);
+    // Fed by input-layer name, so that the file itself says which inputs it takes.
+    const inputs = model.inputNames.map((layer) => inputTensor(tf, inputNamed(layer), n, arrays));
+    const out = model.predict(inputs.length === 1 ? inputs[0]! : inputs);
     return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync<'float32'>());
   });
   return new Map(metadata.heads.map((h, i) => [h, Float32Array.from(outputs[i] ?? [])]));
 }
 
+function inputNamed(layer: string): InputName {
+  const found = (Object.keys(MODEL_INPUTS) as InputName[]).find((name) => MODEL_INPUTS[name].layer === layer);
+  if (found === undefined) throw new Error(`exported model: unknown input layer ${layer}`);
+  return found;
+}
+
 function joinWeightData(tf: TfModule, data: io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   return Array.isArray(data) ? tf.io.concatenateArrayBuffers(data) : data;
-}
-
-async function writeAtomically(file: string, data: string | Buffer): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, data);
-  await rename(temp, file);
 }

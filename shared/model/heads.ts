@@ -5,6 +5,9 @@ export type HeadName = (typeof HEAD_NAMES)[number];
 export const ALPHABET_CLASSES = 30;
 export const CHARACTER_CLASSES = 964;
 
+/** Classes of each head: the width of its output layer and the range of its labels. */
+export const HEAD_CLASSES: Readonly<Record<HeadName, number>> = { alphabet: ALPHABET_CLASSES, character: CHARACTER_CLASSES };
+
 export function isHeadName(value: string): value is HeadName {
   return (HEAD_NAMES as readonly string[]).includes(value);
 }

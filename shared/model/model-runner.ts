@@ -4,9 +4,10 @@ import type { NamedTensor } from '../common/named-tensor.js';
 import { elementCount } from '../common/named-tensor.js';
 import { scoped } from '../compute/scoped.js';
 import type { TfModule } from '../compute/tf-module.js';
-import type { Batch } from './batch.js';
+import { headLabels, type Batch } from './batch.js';
 import { checkBatch } from './batch-check.js';
-import { forwardLogits, imagesTensor, type ParamTensors } from './forward.js';
+import { forwardLogits, type ParamTensors } from './forward.js';
+import { inputTensor, type InputName } from './model-inputs.js';
 import { agreement, emptyHeadStat, headStat, type Agreement } from './head-stats.js';
 import { modelSpec, type ModelKind, type ModelSpec } from './model-spec.js';
 import { checkParams } from './param-check.js';
@@ -20,7 +21,7 @@ export interface GradientResult {
 
 export interface EvalResult {
   readonly heads: readonly HeadStat[];
-  /** two-output only (and only given characterAlphabet): implied alphabet of the predicted character vs the alphabet head and vs the truth. */
+  /** Models with an alphabet and a character head, given characterAlphabet: implied alphabet vs that head and the truth. */
   readonly agreement?: Agreement;
 }
 
@@ -33,10 +34,6 @@ export interface ModelRunnerOptions {
 interface HeadOutputs {
   readonly crossEntropy: Tensor1D;
   readonly predicted: Tensor1D;
-}
-
-function labelsOf(batch: Batch, head: HeadName): Int32Array {
-  return head === 'alphabet' ? batch.alphabet : batch.character;
 }
 
 /**
@@ -82,14 +79,14 @@ export class ModelRunner {
     const outputs = new Map<HeadName, HeadOutputs>();
     try {
       const gradData = scoped(tf, () => {
-        const images = imagesTensor(tf, batch);
+        const inputs = this.inputs(batch);
         const names = spec.params.map((p) => p.name);
         const loss = (...values: Tensor[]): Tensor => {
           const params: ParamTensors = new Map(names.map((name, i) => [name, values[i] as Tensor]));
-          const logits = forwardLogits(tf, spec.kind, params, images, batch.alphabet);
+          const logits = forwardLogits(tf, spec, params, inputs);
           const terms: Tensor[] = [];
           for (const [head, headLogits] of logits) {
-            const out = this.headOutputs(headLogits, labelsOf(batch, head));
+            const out = this.headOutputs(headLogits, headLabels(batch, head));
             // Kept past the tidy of the gradient so the stats come from the same forward pass; disposed below.
             outputs.set(head, { crossEntropy: tf.keep(out.crossEntropy), predicted: tf.keep(out.predicted) });
             // Zero-weight heads stay in the sum (times 0) so every param has a gradient, zero where unused.
@@ -113,21 +110,21 @@ export class ModelRunner {
     if (batch.size === 0) return { heads: this.spec.heads.map(emptyHeadStat) };
     const { tf } = this;
     const read = scoped(tf, () => {
-      const logits = forwardLogits(tf, this.spec.kind, this.params, imagesTensor(tf, batch), batch.alphabet);
+      const logits = forwardLogits(tf, this.spec, this.params, this.inputs(batch));
       const perHead = new Map<HeadName, { crossEntropy: Float32Array; predicted: Int32Array }>();
       for (const [head, headLogits] of logits) {
-        const out = this.headOutputs(headLogits, labelsOf(batch, head));
+        const out = this.headOutputs(headLogits, headLabels(batch, head));
         perHead.set(head, { crossEntropy: out.crossEntropy.dataSync<'float32'>(), predicted: out.predicted.dataSync<'int32'>() });
       }
       return perHead;
     });
     const heads = this.spec.heads.map((head) => {
       const r = read.get(head);
-      return r === undefined ? emptyHeadStat(head) : headStat(head, r.crossEntropy, r.predicted, labelsOf(batch, head));
+      return r === undefined ? emptyHeadStat(head) : headStat(head, r.crossEntropy, r.predicted, headLabels(batch, head));
     });
     const predictedAlphabet = read.get('alphabet')?.predicted;
     const predictedCharacter = read.get('character')?.predicted;
-    if (this.spec.kind === 'two-output' && this.characterAlphabet !== undefined && predictedAlphabet !== undefined && predictedCharacter !== undefined) {
+    if (this.characterAlphabet !== undefined && predictedAlphabet !== undefined && predictedCharacter !== undefined) {
       return { heads, agreement: agreement(this.characterAlphabet, predictedCharacter, predictedAlphabet, batch.alphabet) };
     }
     return { heads };
@@ -139,7 +136,7 @@ export class ModelRunner {
     this.requireParams();
     const { tf } = this;
     const probabilities = scoped(tf, () => {
-      const logits = forwardLogits(tf, this.spec.kind, this.params, imagesTensor(tf, batch), batch.alphabet);
+      const logits = forwardLogits(tf, this.spec, this.params, this.inputs(batch));
       return new Map([...logits].map(([head, l]) => [head, Float32Array.from(tf.softmax(l).dataSync<'float32'>())] as const));
     });
     return { probabilities };
@@ -147,6 +144,11 @@ export class ModelRunner {
 
   dispose(): void {
     this.disposeParams();
+  }
+
+  /** The model's input tensors for `batch`. Call inside a tidy scope. */
+  private inputs(batch: Batch): Map<InputName, Tensor> {
+    return new Map(this.spec.inputs.map((input) => [input, inputTensor(this.tf, input, batch.size, batch)]));
   }
 
   private headOutputs(logits: Tensor2D, labels: Int32Array): HeadOutputs {
@@ -162,7 +164,7 @@ export class ModelRunner {
     return this.spec.heads.map((head) => {
       const out = outputs.get(head);
       if (out === undefined) return emptyHeadStat(head);
-      return headStat(head, out.crossEntropy.dataSync<'float32'>(), out.predicted.dataSync<'int32'>(), labelsOf(batch, head));
+      return headStat(head, out.crossEntropy.dataSync<'float32'>(), out.predicted.dataSync<'int32'>(), headLabels(batch, head));
     });
   }
 

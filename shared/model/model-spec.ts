@@ -1,8 +1,8 @@
-import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from './heads.js';
-import { IMAGE_SIZE } from './batch.js';
+import type { ModelDefinition } from './model-graph.js';
+import { MODEL_REGISTRY } from './model-registry.js';
 
-export type ModelKind = 'two-output' | 'two-input';
-export const MODEL_KINDS: readonly ModelKind[] = ['two-output', 'two-input'];
+export type ModelKind = (typeof MODEL_REGISTRY)[number]['kind'];
+export const MODEL_KINDS: readonly ModelKind[] = MODEL_REGISTRY.map((m) => m.kind);
 
 export function isModelKind(s: string): s is ModelKind {
   return (MODEL_KINDS as readonly string[]).includes(s);
@@ -13,54 +13,14 @@ export interface ParamSpec {
   readonly shape: readonly number[];
 }
 
-export interface ModelSpec {
-  readonly kind: ModelKind;
-  readonly heads: readonly HeadName[];
-  readonly params: readonly ParamSpec[];
-}
+/** What the rest of the program needs of a model: its kind, heads (output order) and parameters (wire order). */
+export type ModelSpec = ModelDefinition<ModelKind>;
 
-export const CONV_FILTERS = 16;
-export const IMAGE_FEATURES = 128;
-export const ALPHABET_EMBEDDING = 8;
-/** Conv keeps 64x64 ('same'), max-pool halves it: 16 x 32 x 32 features, flattened in NHWC order (h, w, c). */
-export const FLAT_FEATURES = CONV_FILTERS * (IMAGE_SIZE / 2) * (IMAGE_SIZE / 2);
+const BY_KIND: ReadonlyMap<string, ModelSpec> = new Map(MODEL_REGISTRY.map((m) => [m.kind, m]));
 
-const IMAGE_PARAMS: readonly ParamSpec[] = [
-  { name: 'image.conv.kernel', shape: [3, 3, 1, CONV_FILTERS] },
-  { name: 'image.conv.bias', shape: [CONV_FILTERS] },
-  { name: 'image.dense.kernel', shape: [FLAT_FEATURES, IMAGE_FEATURES] },
-  { name: 'image.dense.bias', shape: [IMAGE_FEATURES] },
-];
-
-const SPECS: Readonly<Record<ModelKind, ModelSpec>> = {
-  'two-output': {
-    kind: 'two-output',
-    heads: ['alphabet', 'character'],
-    params: [
-      ...IMAGE_PARAMS,
-      { name: 'alphabet.kernel', shape: [IMAGE_FEATURES, ALPHABET_CLASSES] },
-      { name: 'alphabet.bias', shape: [ALPHABET_CLASSES] },
-      { name: 'character.kernel', shape: [IMAGE_FEATURES, CHARACTER_CLASSES] },
-      { name: 'character.bias', shape: [CHARACTER_CLASSES] },
-    ],
-  },
-  'two-input': {
-    kind: 'two-input',
-    heads: ['character'],
-    params: [
-      ...IMAGE_PARAMS,
-      { name: 'alphabetInput.kernel', shape: [ALPHABET_CLASSES, ALPHABET_EMBEDDING] },
-      { name: 'alphabetInput.bias', shape: [ALPHABET_EMBEDDING] },
-      { name: 'character.kernel', shape: [IMAGE_FEATURES + ALPHABET_EMBEDDING, CHARACTER_CLASSES] },
-      { name: 'character.bias', shape: [CHARACTER_CLASSES] },
-    ],
-  },
-};
-
-/**
- * The course models' parameters, in the fixed order used on the wire and in checkpoints. Layout is NHWC; PyTorch
- * flattens NCHW, so `image.dense.kernel` rows are a permutation of PyTorch's (same function, different order).
- */
+/** The definition of `kind` (shared/model/kinds/). Layout is NHWC; dense kernels are [in, out], conv kernels HWIO. */
 export function modelSpec(kind: ModelKind): ModelSpec {
-  return SPECS[kind];
+  const spec = BY_KIND.get(kind);
+  if (spec === undefined) throw new Error(`unknown model kind ${kind}`);
+  return spec;
 }
