@@ -1,32 +1,28 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { bytesToFloat32, float32ToBytes } from '../shared/protocol/tensor-codec.js';
-import { elementCount, type NamedTensor } from '../shared/common/named-tensor.js';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../shared/common/atomic-file.js';
+import { decodeContainer, encodeContainer } from '../shared/common/container.js';
+import type { NamedTensor } from '../shared/common/named-tensor.js';
+import { readTensorSections, tensorSections, type TensorEntry } from '../shared/common/tensor-sections.js';
 
-/** The JSON index beside a weights file: each tensor's name, shape and float offset in the raw file. */
-interface WeightsIndex {
-  readonly format: 'omniglot-ddp-weights-v1';
-  readonly tensors: readonly { name: string; shape: readonly number[]; offset: number }[];
+/** A weights file is a container (shared/common/container.ts) of this kind: one float32 section per tensor. */
+export const WEIGHTS_KIND = 'omniglot-ddp/weights';
+
+interface Meta {
+  readonly tensors: readonly TensorEntry[];
 }
 
-/** Writes `tensors` as raw little-endian float32 to `path`, and their names and shapes to `path`.json. */
+/** Writes `tensors` to `path` atomically. */
 export async function writeWeightsFile(path: string, tensors: readonly NamedTensor[]): Promise<void> {
-  let offset = 0;
-  const index: WeightsIndex = { format: 'omniglot-ddp-weights-v1', tensors: tensors.map((t) => {
-    const entry = { name: t.name, shape: [...t.shape], offset };
-    offset += t.data.length;
-    return entry;
-  }) };
-  await writeFile(path, Buffer.concat(tensors.map((t) => float32ToBytes(t.data))));
-  await writeFile(`${path}.json`, `${JSON.stringify(index, null, 1)}\n`);
+  const { entries, sections } = tensorSections(tensors);
+  const meta: Meta = { tensors: entries };
+  await writeFileAtomic(path, encodeContainer({ kind: WEIGHTS_KIND, meta, sections }));
 }
 
-/** Reads what writeWeightsFile wrote. @throws Error when the two files do not agree. */
+/** Reads what writeWeightsFile wrote. @throws Error naming the file when it is damaged or not a weights file. */
 export async function readWeightsFile(path: string): Promise<NamedTensor[]> {
-  const index = JSON.parse(await readFile(`${path}.json`, 'utf8')) as WeightsIndex;
-  const all = bytesToFloat32(await readFile(path));
-  return index.tensors.map((t) => {
-    const n = elementCount(t.shape);
-    if (t.offset + n > all.length) throw new Error(`${path}: tensor '${t.name}' runs past the end of the file`);
-    return { name: t.name, shape: [...t.shape], data: all.slice(t.offset, t.offset + n) };
-  });
+  const corrupt = (why: string): Error => new Error(`weights file ${path} ${why}`);
+  const container = decodeContainer(await readFile(path), WEIGHTS_KIND, corrupt);
+  const meta = container.meta as Meta | null;
+  if (typeof meta !== 'object' || meta === null || !Array.isArray(meta.tensors)) throw corrupt('lists no tensors');
+  return readTensorSections(container, meta.tensors, '', corrupt);
 }

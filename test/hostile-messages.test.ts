@@ -2,7 +2,7 @@ import test from 'ava';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { stepId, taskId } from '../shared/protocol/ids.js';
 import { encodeMessage } from '../shared/protocol/codec.js';
-import { float32ToBytes } from '../shared/protocol/tensor-codec.js';
+import { float32ToBytes } from '../shared/common/float32-bytes.js';
 import { coordinatorOptions, maxRelativeDifference } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
 import { captureLog, refusal } from './helpers/log-capture.js';

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { StepInfo } from '../../coordinator/coordinator.js';
@@ -8,6 +8,7 @@ import type { TfModule } from '../../shared/compute/tf-module.js';
 import type { OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { HeadName } from '../../shared/model/heads.js';
 import { summarizeHeads } from '../../coordinator/head-metrics.js';
+import { writeFileAtomic } from '../../shared/common/atomic-file.js';
 import { exportLayersModel } from '../../shared/model/export-layers.js';
 import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 import { lineChartSvg, type Series } from './plot-svg.js';
@@ -108,9 +109,7 @@ export class RunFolder {
       { file: 'accuracy.png', svg: lineChartSvg({ title: 'Accuracy per head', xLabel: 'epoch', yLabel: 'accuracy', yRange: [0, 1], series: series((h) => h.accuracy) }) },
     ];
     for (const c of charts) {
-      const file = path.join(this.init.dir, c.file);
-      await sharp(Buffer.from(c.svg)).png().toFile(`${file}.tmp.png`);
-      await rename(`${file}.tmp.png`, file);
+      await writeFileAtomic(path.join(this.init.dir, c.file), [await sharp(Buffer.from(c.svg)).png().toBuffer()]);
     }
   }
 
@@ -128,6 +127,5 @@ export class RunFolder {
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]);
 }

@@ -1,15 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { bytesOf, DECODE_VERSION, fingerprint, splitArrays, type DecodedSet, type RawSplit } from './decoded-set.js';
+import { CONTAINER_VERSION, decodeContainer, encodeContainer, requireSection, type DecodedContainer, type Section } from '../common/container.js';
+import { bytesOf, DECODE_VERSION, splitArrays, type DecodedSet, type RawSplit } from './decoded-set.js';
 import type { OmniglotSet } from './omniglot-layout.js';
 
 /**
- * One binary file per decoded set:
- *   8 bytes magic, uint32 LE header length, the JSON header, then per split (train, test) the ink bytes, alphabet
- *   (int32), character (int32) and drawer (uint8) arrays, then characterAlphabet (int32).
- * Images stay ink bytes on disk (79 MB for the full set instead of 316 MB as float32). Every read recomputes the
- * fingerprint over the body and compares it with the header's, so a damaged file is never served.
+ * One container file (shared/common/container.ts) per decoded set: the header below as its meta, and per split
+ * (train, test) sections `<split>.ink` (bytes), `<split>.alphabet`, `<split>.character` (int32) and `<split>.drawer`
+ * (uint8), then `characterAlphabet` (int32). Images stay ink bytes on disk (79 MB for the full set instead of 316 MB
+ * as float32). The container's checksum covers the header's fingerprint and every byte, so a damaged file is never
+ * served.
  */
 
 /** Everything that must match for a cache file to stand for a load: same loader, same source bytes, same subset. */
@@ -26,7 +27,8 @@ export type CacheRead =
   | { readonly kind: 'absent' }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-const MAGIC = Buffer.from('OMNIDS\x00\x01', 'latin1');
+export const CACHE_KIND = 'omniglot-ddp/dataset-cache';
+const SPLIT_ARRAYS = ['ink', 'alphabet', 'character', 'drawer'] as const;
 
 interface Header {
   /** Checked field by field against the expected key, so it stays loosely typed here. */
@@ -41,7 +43,8 @@ interface Header {
 
 export function cacheFile(cacheDir: string, key: CacheKey): string {
   const subset = key.alphabets === 'all' ? 'all' : `a${key.alphabets}`;
-  return path.join(cacheDir, `${key.set}-v${DECODE_VERSION}-${key.imageSize}px-${subset}-${key.zipSha256.slice(0, 16)}.bin`);
+  // The container version in the name keeps files of older layouts (and the programs that still read them) apart.
+  return path.join(cacheDir, `${key.set}-v${DECODE_VERSION}-${key.imageSize}px-${subset}-${key.zipSha256.slice(0, 16)}-f${CONTAINER_VERSION}.bin`);
 }
 
 export async function writeCache(file: string, key: CacheKey, data: DecodedSet, print: string): Promise<void> {
@@ -54,11 +57,11 @@ export async function writeCache(file: string, key: CacheKey, data: DecodedSet, 
     trainSize: data.train.size,
     testSize: data.test.size,
   };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(json.length);
-  const body = [data.train, data.test].flatMap((split) => splitArrays(split).map(bytesOf));
-  await writeFileAtomic(file, [MAGIC, length, json, ...body, bytesOf(data.characterAlphabet)]);
+  const sections: Section[] = [
+    ...(['train', 'test'] as const).flatMap((name) => splitArrays(data[name]).map((array, k) => ({ name: `${name}.${SPLIT_ARRAYS[k]}`, bytes: bytesOf(array) }))),
+    { name: 'characterAlphabet', bytes: bytesOf(data.characterAlphabet) },
+  ];
+  await writeFileAtomic(file, encodeContainer({ kind: CACHE_KIND, meta: header, sections }));
 }
 
 export async function readCache(file: string, key: CacheKey): Promise<CacheRead> {
@@ -76,47 +79,48 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
   }
 }
 
+class InvalidCache extends Error {}
+
 function parse(bytes: Buffer, key: CacheKey): CacheRead {
   const invalid = (reason: string): CacheRead => ({ kind: 'invalid', reason });
-  if (bytes.length < 12 || !bytes.subarray(0, 8).equals(MAGIC)) return invalid('bad magic');
-  const headerEnd = 12 + bytes.readUInt32LE(8);
-  if (headerEnd > bytes.length) return invalid('header runs past the end');
-  const header = toHeader(JSON.parse(bytes.toString('utf8', 12, headerEnd)));
+  let container: DecodedContainer;
+  try {
+    container = decodeContainer(bytes, CACHE_KIND, (why) => new InvalidCache(why));
+  } catch (error) {
+    if (error instanceof InvalidCache) return invalid(error.message);
+    throw error;
+  }
+  const header = toHeader(container.meta);
   if (!header) return invalid('malformed header');
   if (header.version !== DECODE_VERSION) return invalid(`decode version ${header.version}, loader is ${DECODE_VERSION}`);
   if (!sameKey(header.key, key)) return invalid('made from another zip, subset or image size');
 
   const pixels = key.imageSize * key.imageSize;
-  const characterCount = header.characters.length;
-  const splitBytes = (n: number): number => n * (pixels + 4 + 4 + 1);
-  const expected = headerEnd + splitBytes(header.trainSize) + splitBytes(header.testSize) + 4 * characterCount;
-  if (bytes.length !== expected) return invalid(`${bytes.length} bytes, expected ${expected} (truncated?)`);
-
-  let at = headerEnd;
-  // Copies rather than views: the body offsets are not 4-byte aligned, and views would pin the whole file buffer.
-  const take = (n: number): Uint8Array => Uint8Array.from(bytes.subarray(at, (at += n)));
-  const takeInt32 = (n: number): Int32Array => new Int32Array(take(4 * n).buffer);
-  const split = (size: number): RawSplit => ({
+  // Copies rather than views: the section offsets are not 4-byte aligned, and views would pin the whole file buffer.
+  const take = (name: string, n: number): Uint8Array => Uint8Array.from(requireSection(container, name, n, (why) => new InvalidCache(why)));
+  const takeInt32 = (name: string, n: number): Int32Array => new Int32Array(take(name, 4 * n).buffer);
+  const split = (name: 'train' | 'test', size: number): RawSplit => ({
     size,
-    ink: take(size * pixels),
-    alphabet: takeInt32(size),
-    character: takeInt32(size),
-    drawer: take(size),
+    ink: take(`${name}.ink`, size * pixels),
+    alphabet: takeInt32(`${name}.alphabet`, size),
+    character: takeInt32(`${name}.character`, size),
+    drawer: take(`${name}.drawer`, size),
   });
-  const train = split(header.trainSize);
-  const test = split(header.testSize);
-  const data: DecodedSet = {
-    set: key.set,
-    imageSize: key.imageSize,
-    alphabets: header.alphabets,
-    characters: header.characters,
-    characterAlphabet: takeInt32(characterCount),
-    train,
-    test,
-  };
-  const actual = fingerprint(data);
-  if (actual !== header.fingerprint) return invalid(`content fingerprint ${actual.slice(0, 12)} does not match its header's ${header.fingerprint.slice(0, 12)}`);
-  return { kind: 'hit', data, fingerprint: actual };
+  try {
+    const data: DecodedSet = {
+      set: key.set,
+      imageSize: key.imageSize,
+      alphabets: header.alphabets,
+      characters: header.characters,
+      characterAlphabet: takeInt32('characterAlphabet', header.characters.length),
+      train: split('train', header.trainSize),
+      test: split('test', header.testSize),
+    };
+    return { kind: 'hit', data, fingerprint: header.fingerprint };
+  } catch (error) {
+    if (error instanceof InvalidCache) return invalid(error.message);
+    throw error;
+  }
 }
 
 function toHeader(value: unknown): Header | undefined {

@@ -57,7 +57,7 @@ export interface LoadOptions {
 /**
  * Loads the Omniglot background set, decoded to 64x64 ink images and split by drawer. The first load decodes the
  * zip and writes a cache file keyed by the zip's sha256 and the decoder version; later loads read that file
- * (logged as 'dataset cache hit') and verify it against its fingerprint, rebuilding it if damaged.
+ * (logged as 'dataset cache hit') and verify its checksum, rebuilding it if damaged.
  * Throws DdpError (shared/common/errors.ts): ERR_DATASET_MISSING, ERR_DOWNLOAD, ERR_DATASET_CORRUPT (also for a zip without
  * the Omniglot layout), ERR_IMAGE_DECODE; RangeError for a bad `alphabets`.
  */
