@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { crc32ForTests } from '../shared/dataset/crc32.js';
 import { isDatasetError } from '../shared/dataset/errors.js';
 import { ZipReader } from '../shared/dataset/zip-reader.js';
 
@@ -112,10 +111,4 @@ test('a file that is not a zip is refused', (t) => {
   const error = t.throws(() => ZipReader.fromBuffer(file, readFileSync(file)));
   t.true(isDatasetError(error, 'ERR_DATASET_CORRUPT'));
   t.regex(error?.message ?? '', /no end-of-central-directory record/);
-});
-
-test('the fallback CRC table agrees with zlib', (t) => {
-  const sample = readFileSync(path.join(dataDir, 'README.md'));
-  t.is(crc32ForTests.table(sample), zlib.crc32(sample));
-  t.is(crc32ForTests.table(new Uint8Array(0)), 0);
 });

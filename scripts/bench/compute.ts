@@ -39,7 +39,7 @@ interface Row {
   readonly topKernels: string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // The loss weights of the anchor: 0.33 CE(alphabet) + 0.67 CE(character).
 const WEIGHTS = new Map<HeadName, number>([['alphabet', 0.33], ['character', 0.67]]);
 // The pure-JS backend takes seconds per step: a couple of steps say enough.

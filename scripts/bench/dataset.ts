@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOmniglot } from '../../shared/dataset/omniglot.js';
 import { createLogger } from '../../shared/common/logger.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = process.env['OMNIGLOT_DIR'] ?? path.resolve(repoRoot, '../shared/omniglot');
 const alphabets = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
 const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'omniglot-bench-'));

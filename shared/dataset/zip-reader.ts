@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { crc32 } from './crc32.js';
 import { DdpError } from '../common/errors.js';
 import { datasetError, describeError } from './errors.js';
 
@@ -85,7 +84,7 @@ export class ZipReader {
       throw fail(`unsupported compression method ${entry.method} (only stored and deflate are)`);
     }
     if (out.length !== entry.size) throw fail(`size ${out.length} where the directory records ${entry.size}`);
-    const actual = crc32(out);
+    const actual = zlib.crc32(out);
     if (actual !== entry.crc32) throw fail(`CRC-32 ${hex(actual)} where the directory records ${hex(entry.crc32)}`);
     return out;
   }
