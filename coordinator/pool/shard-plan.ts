@@ -1,4 +1,4 @@
-import type { WorkerId } from '../shared/ids.js';
+import type { WorkerId } from '../../shared/ids.js';
 
 export interface WorkerCapacity {
   readonly id: WorkerId;

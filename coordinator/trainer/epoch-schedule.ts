@@ -1,4 +1,4 @@
-import { mulberry32, streamSeed } from '../shared/model/seeded-random.js';
+import { mulberry32, streamSeed } from '../../shared/model/seeded-random.js';
 
 /**
  * The order in which an epoch visits the training set: a Fisher-Yates shuffle seeded by (seed, epoch) alone, so a
