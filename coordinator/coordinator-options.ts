@@ -5,7 +5,7 @@ import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
-import type { SgdOptions } from './sgd.js';
+import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
 
 /** What the coordinator needs of the dataset: workers load the data itself, the coordinator only indexes it. */

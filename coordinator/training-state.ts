@@ -4,7 +4,7 @@ import type { Agreement } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { HeadSummary } from './head-metrics.js';
 import type { LossWeightingState } from './loss-weighting.js';
-import type { SgdState } from './sgd.js';
+import type { SgdState } from './step-exchange/sum-and-sgd.js';
 
 /** What one epoch achieved; the run's metric history is a list of these. */
 export interface EpochSummary {

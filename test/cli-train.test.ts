@@ -1,18 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test from 'ava';
 import sharp from 'sharp';
 import { ZipReader } from '../shared/dataset/zip-reader.js';
-import { omniglotDir, repoRoot, testCacheDir } from './helpers/fixtures.js';
+import { omniglotDir, testCacheDir } from './helpers/fixtures.js';
+import { runCli, type CliExit } from './helpers/processes.js';
 
-const run = promisify(execFile);
-const CLI = path.join(repoRoot, 'dist/scripts/cli.js');
-
-function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 16 << 20 });
+/** Runs the CLI and insists that it succeeded, showing its stderr when it did not. */
+async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliExit> {
+  const exit = await runCli(args, { env });
+  if (exit.code !== 0) throw new Error(`${args.join(' ')} exited ${exit.code}: ${exit.stderr.slice(-2000)}`);
+  return exit;
 }
 
 test('train leaves a run folder; evaluate and predict read its exported model', async (t) => {
@@ -43,7 +42,17 @@ test('train leaves a run folder; evaluate and predict read its exported model', 
     t.deepEqual(Object.keys(steps[0]!['loss'] as object), ['alphabet', 'character']);
     t.is(steps[0]!['lr'], 0.01);
     t.like(epochs[0], { workers: 2, weighting: { strategy: 'fixed', weights: { alphabet: 1, character: 1 } } });
-    t.truthy((epochs[0]!['agreement'] as { agreeRate: number }).agreeRate >= 0);
+    // Agreement, checked against the head accuracies it must be consistent with: images where the alphabet head
+    // (accuracy A) and the character head's implied alphabet (accuracy I) are both right agree, and those where one
+    // is right and the other wrong do not, so it lies in [max(0, A + I - 1), 1 - |A - I|]. A right character
+    // implies its right alphabet, so I is at least the character accuracy.
+    const agreement = epochs[0]!['agreement'] as { count: number; agreeRate: number; impliedAlphabetAccuracy: number };
+    const testHeads = epochs[0]!['test'] as Record<string, { accuracy: number }>;
+    const [a, i, rate] = [testHeads['alphabet']!.accuracy, agreement.impliedAlphabetAccuracy, agreement.agreeRate];
+    t.is(agreement.count, 196, 'every test image counted once');
+    t.true(Math.abs(rate * 196 - Math.round(rate * 196)) < 1e-6, `agree rate ${rate} is a whole number of images`);
+    t.true(rate >= Math.max(0, a + i - 1) - 1e-9 && rate <= 1 - Math.abs(a - i) + 1e-9, `agree ${rate}, alphabet ${a}, implied ${i}`);
+    t.true(i >= testHeads['character']!.accuracy - 1e-9, `implied alphabet accuracy ${i}`);
 
     for (const png of ['loss.png', 'accuracy.png']) {
       const meta = await sharp(path.join(runDir, png)).metadata();
@@ -87,7 +96,7 @@ test('every command answers --help; bad flags exit 2 with one line', async (t) =
   }
   const { stdout } = await cli(['--help']);
   for (const command of ['evaluate', 'predict']) t.regex(stdout, new RegExp(`^ {2}${command} `, 'm'));
-  const failed = await cli(['train', '--epochs', 'many']).catch((e: { code: number; stderr: string }) => e);
-  t.like(failed, { code: 2 });
-  t.regex((failed as { stderr: string }).stderr, /--epochs \(command line\): 'many' is not a number \[ERR_BAD_CONFIG\]/);
+  const failed = await runCli(['train', '--epochs', 'many']);
+  t.is(failed.code, 2);
+  t.regex(failed.stderr, /--epochs \(command line\): 'many' is not a number \[ERR_BAD_CONFIG\]/);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { stepsPerEpoch } from '../coordinator/epoch-schedule.js';
+import { stepsPerEpoch } from '../coordinator/trainer/epoch-schedule.js';
 import { maxRelativeDifference, trainWith } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
 

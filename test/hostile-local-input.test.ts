@@ -1,21 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { repoRoot } from './helpers/fixtures.js';
+import { runCli } from './helpers/processes.js';
 
 // Bad local input ends the CLI before any training, with one line naming the thing and the reason, and a non-zero
 // exit: real child processes, as a user would see them.
-const CLI = path.join(repoRoot, 'dist/scripts/cli.js');
-
-function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stderr });
-    });
-  });
-}
+const cli = (args: readonly string[]) => runCli(args, { timeoutMs: 60_000 });
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'ddp-bad-input-'));
 const dataDir = (name: string, zip?: Buffer): string => {

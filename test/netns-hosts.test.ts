@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,8 +6,8 @@ import test from 'ava';
 import { initialParams } from '../shared/model/initial-params.js';
 import { readWeightsFile } from '../coordinator/weights-file.js';
 import { maxRelativeDifference } from './helpers/cluster.js';
-import { omniglotDir, omniglotSubset, scratchCwd, testCacheDir } from './helpers/fixtures.js';
-import { CLI } from './helpers/processes.js';
+import { omniglotDir, omniglotSubset, testCacheDir } from './helpers/fixtures.js';
+import { runCli, type CliExit } from './helpers/processes.js';
 import { createHosts, netnsUnavailable, type NetnsHosts } from './helpers/netns.js';
 
 // Real hosts on one machine: the coordinator in one network namespace, workers in others, linked by veth pairs and
@@ -19,24 +19,11 @@ const DATA = ['--data-dir', omniglotDir, '--cache-dir', testCacheDir, '--alphabe
 const RUN = ['--epochs', '1', '--batch-size', '128', '--seed', '11', '--log-level', 'info'];
 
 let hosts: NetnsHosts | undefined;
-const children: ReturnType<typeof spawn>[] = [];
+const children: ChildProcess[] = [];
 
-interface Exit { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI, inside namespace `ns` when given; resolves when it exits, killing it after `timeoutMs`. */
-function cli(ns: string | undefined, args: readonly string[], timeoutMs = 90_000): Promise<Exit> {
-  const [command, argv] = ns ? ['ip', ['netns', 'exec', ns, process.execPath, CLI, ...args]] as const : [process.execPath, [CLI, ...args]] as const;
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
+/** Runs the CLI, inside namespace `ns` when given; resolves when it exits, killing it after 90 s. */
+function cli(ns: string | undefined, args: readonly string[]): Promise<CliExit> {
+  return runCli(args, { timeoutMs: 90_000, onSpawn: (child) => children.push(child), ...(ns ? { netns: ns } : {}) });
 }
 
 test.after.always(() => {

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test from 'ava';
 import { curveKeyPair } from 'zeromq';
 import { Coordinator } from '../coordinator/coordinator.js';
@@ -13,11 +11,9 @@ import { z85Decode, z85Encode } from '../shared/security/z85.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import type { ClientSecurity } from '../worker/client-security.js';
 import { coordinatorOptions } from './helpers/cluster.js';
-import { omniglotSubset, repoRoot, testBackend } from './helpers/fixtures.js';
+import { omniglotSubset, testBackend } from './helpers/fixtures.js';
 import { captureLog } from './helpers/log-capture.js';
-
-const run = promisify(execFile);
-const CLI = path.join(repoRoot, 'dist/scripts/cli.js');
+import { runCli } from './helpers/processes.js';
 
 test('Z85 round-trips CURVE keys, and public keys derive from secret keys', (t) => {
   for (let i = 0; i < 20; i++) {
@@ -44,7 +40,8 @@ test('allow-lists take comments, and keys that contain #; a bad line is named', 
 
 test('`keys` writes key pairs (secrets 0600) and an allow-list that read back', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ddp-keys-'));
-  const { stdout } = await run(process.execPath, [CLI, 'keys', '--out', dir, '--workers', '2']);
+  const { code, stdout, stderr } = await runCli(['keys', '--out', dir, '--workers', '2']);
+  t.is(code, 0, stderr);
   t.regex(stdout, /allow-list: .*allow-list\.txt/);
   for (const name of ['coordinator', 'worker-1', 'worker-2']) {
     t.is(statSync(path.join(dir, `${name}.key`)).mode & 0o777, 0o600, `${name}.key is private`);
@@ -54,9 +51,9 @@ test('`keys` writes key pairs (secrets 0600) and an allow-list that read back', 
   t.is(allow.size, 2);
   t.true(allow.has(readKeyPair(path.join(dir, 'worker-1.key')).publicKey));
   t.false(allow.has(coordinator.publicKey));
-  const again = await run(process.execPath, [CLI, 'keys', '--out', dir]).catch((e: { code: number; stderr: string }) => e);
-  t.is((again as { code: number }).code, 2, 'refuses to overwrite');
-  t.regex((again as { stderr: string }).stderr, /coordinator\.key exists; pass --force/);
+  const again = await runCli(['keys', '--out', dir]);
+  t.is(again.code, 2, 'refuses to overwrite');
+  t.regex(again.stderr, /coordinator\.key exists; pass --force/);
 });
 
 test('a non-loopback bind without CURVE is refused unless --insecure', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { planShards, shareSizes } from '../coordinator/shard-plan.js';
+import { planShards, shareSizes } from '../coordinator/pool/shard-plan.js';
 import { workerId } from '../shared/protocol/ids.js';
 
 const batch = (n: number) => Uint32Array.from({ length: n }, (_, i) => 100 + i);

@@ -23,7 +23,9 @@ export interface ActiveBackend {
 }
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
-type Attempt = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly why: string };
+/** One backend tried: started (and why it suits), or passed over (and why). */
+export type BackendAttempt = { readonly ok: true; readonly reason: string } | { readonly ok: false; readonly why: string };
+type Attempt = BackendAttempt;
 
 const NODE_PACKAGES = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' } as const;
 const INSTALL_HINTS = {
@@ -103,16 +105,27 @@ function attempt(choice: Concrete): Promise<Attempt> {
  */
 export async function initBackend(choice: BackendChoice, log: Logger): Promise<ActiveBackend> {
   if (active !== undefined && requested === choice && tf.getBackend() === backendRegistryName(active.name)) return active;
+  const picked = await pickBackend(choice, attempt, log);
+  active = { ...picked, tf };
+  requested = choice;
+  log.info({ backend: picked.name, requested: choice, reason: picked.reason }, 'compute backend ready');
+  return active;
+}
+
+/**
+ * The choice on its own, with `tryBackend` starting one candidate (injected in tests, so the choice is tested
+ * whatever this machine has installed): the first candidate of the order that starts wins.
+ * @throws DdpError ERR_BACKEND_UNAVAILABLE when a forced backend does not start.
+ */
+export async function pickBackend(choice: BackendChoice, tryBackend: (candidate: Concrete) => Promise<BackendAttempt>,
+  log: Logger): Promise<{ readonly name: Concrete; readonly reason: string }> {
   const order: readonly Concrete[] = choice === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [choice];
   const skipped: string[] = [];
   for (const candidate of order) {
-    const result = await attempt(candidate);
+    const result = await tryBackend(candidate);
     if (result.ok) {
       const reason = choice === 'auto' && skipped.length > 0 ? `${result.reason} (${skipped.join('; ')})` : result.reason;
-      active = { name: candidate, reason, tf };
-      requested = choice;
-      log.info({ backend: candidate, requested: choice, reason }, 'compute backend ready');
-      return active;
+      return { name: candidate, reason };
     }
     if (choice !== 'auto') {
       const hint = candidate === 'tensorflow-gpu' || candidate === 'tensorflow' ? ` (${INSTALL_HINTS[candidate]})` : '';

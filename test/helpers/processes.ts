@@ -45,6 +45,42 @@ export function spawnCli(args: readonly string[]): CliProcess {
   return { child, log, stdout, exited };
 }
 
+export interface CliExit {
+  /** The exit code, or the signal's name when it was killed (e.g. past its timeout). */
+  readonly code: number | string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface CliRunOptions {
+  /** Added to this process's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) past this; 120 s unless told. */
+  readonly timeoutMs?: number;
+  /** Run inside this network namespace (`ip netns exec`). */
+  readonly netns?: string;
+  /** Sees the child as soon as it starts, e.g. to kill it if the test ends first. */
+  readonly onSpawn?: (child: ChildProcess) => void;
+}
+
+/** Runs `node dist/scripts/cli.js <args>` to its end and collects its output; never rejects on a non-zero exit. */
+export function runCli(args: readonly string[], o: CliRunOptions = {}): Promise<CliExit> {
+  const argv = [CLI, ...args];
+  const child = o.netns
+    ? spawn('ip', ['netns', 'exec', o.netns, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd(), env: { ...process.env, ...o.env } })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd(), env: { ...process.env, ...o.env } });
+  o.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 120_000);
+  return new Promise((resolve) => child.once('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code: code ?? signal ?? -1, stdout, stderr });
+  }));
+}
+
 /** Kills what is still running, for `finally` blocks. */
 export async function reap(processes: readonly CliProcess[]): Promise<void> {
   for (const p of processes) {

@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../shared/common/errors.js';
-import type { Hello } from '../shared/protocol/messages.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
+import type { ErrorCode } from '../../shared/common/errors.js';
+import type { Hello } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/version.js';
 
 /** What a worker must share with the coordinator to join its run. */
 export interface AdmissionTerms {

@@ -1,4 +1,4 @@
-import { mulberry32, streamSeed } from '../shared/common/seeded-random.js';
+import { mulberry32, streamSeed } from '../../shared/common/seeded-random.js';
 
 /**
  * The order in which an epoch visits the training set: a Fisher-Yates shuffle seeded by (seed, epoch) alone, so a

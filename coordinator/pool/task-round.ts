@@ -1,4 +1,4 @@
-import type { TaskId, WorkerId } from '../shared/protocol/ids.js';
+import type { TaskId, WorkerId } from '../../shared/protocol/ids.js';
 
 /** A contiguous part of a round's samples, at `offset` within the round. */
 export interface Piece {

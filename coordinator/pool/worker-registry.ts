@@ -1,4 +1,4 @@
-import { workerId, type TaskId, type WorkerId } from '../shared/protocol/ids.js';
+import { workerId, type TaskId, type WorkerId } from '../../shared/protocol/ids.js';
 
 /** A worker's life: ready (takes tasks), then lost (silent or disconnected) or left (said goodbye). */
 export type WorkerState = 'ready' | 'lost' | 'left';

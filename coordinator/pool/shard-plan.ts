@@ -1,4 +1,4 @@
-import type { WorkerId } from '../shared/protocol/ids.js';
+import type { WorkerId } from '../../shared/protocol/ids.js';
 
 export interface WorkerCapacity {
   readonly id: WorkerId;

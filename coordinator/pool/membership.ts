@@ -1,0 +1,92 @@
+import type { ErrorCode } from '../../shared/common/errors.js';
+import type { TaskId } from '../../shared/protocol/ids.js';
+import type { Logger } from '../../shared/common/logger.js';
+import type { ModelKind } from '../../shared/model/model-spec.js';
+import type { Hello, Message } from '../../shared/protocol/messages.js';
+import { admissionProblem } from './admission.js';
+import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
+
+/** What a worker must share to join (checked in its hello), what its welcome tells it, and the limits it lives by. */
+export interface MembershipTerms {
+  readonly datasetFingerprint: string;
+  readonly modelKind: ModelKind;
+  readonly seed: number;
+  readonly heartbeatIntervalMs: number;
+  /** A worker silent this long is declared lost and its tasks reassigned. */
+  readonly workerTimeoutMs: number;
+  /** Bad messages tolerated from one worker before it is disconnected. */
+  readonly maxWorkerFaults: number;
+}
+
+/** How membership reaches the wire and the round in flight. */
+export interface MembershipHooks {
+  send(to: { readonly routingId: Buffer }, message: Message): void;
+  /** A worker was admitted and welcomed: it gets what it needs before its first task, then a share of the round. */
+  joined(worker: WorkerRecord): void;
+  /** A worker left or was lost holding these tasks; the round takes them back. */
+  departed(worker: WorkerRecord, tasks: readonly TaskId[]): void;
+  /** The round in flight, named in the line that says a worker was lost. */
+  roundInFlight(): { readonly kind: string; readonly context: Readonly<Record<string, unknown>> } | undefined;
+}
+
+/**
+ * Who is in the pool: admits or refuses a hello, counts each worker's bad messages (past the limit it is
+ * disconnected), and declares silent workers lost. Every departure hands the worker's tasks back.
+ */
+export class Membership {
+  readonly registry = new WorkerRegistry();
+
+  constructor(private readonly terms: MembershipTerms, private readonly hooks: MembershipHooks, private readonly log: Logger) {}
+
+  admit(routingId: Buffer, envelopeVersion: number, hello: Hello): void {
+    const t = this.terms;
+    const problem = admissionProblem(hello, envelopeVersion, { datasetFingerprint: t.datasetFingerprint, modelKind: t.modelKind });
+    if (problem) {
+      this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid,
+        code: problem.code, reason: problem.reason }, 'refused worker');
+      this.hooks.send({ routingId }, { type: 'refused', code: problem.code, reason: problem.reason });
+      return;
+    }
+    const previous = this.registry.byRoutingId(routingId);
+    if (previous) {
+      // Hello again on the same connection (the worker thought we restarted): what it held would never come back.
+      this.log.info({ worker: previous.id, workerName: previous.name, tasks: [...previous.tasks] }, 'worker said hello again: rejoining it');
+      this.drop(previous, 'left');
+    }
+    const record = this.registry.register({ routingId, name: hello.workerName, host: hello.host, pid: hello.pid,
+      backend: hello.backend }, performance.now());
+    this.log.info({ worker: record.id, workerName: record.name, host: record.host, workerPid: record.pid, backend: record.backend,
+      live: this.registry.ready().length }, 'worker joined');
+    this.hooks.send(record, { type: 'welcome', workerId: record.id, heartbeatIntervalMs: t.heartbeatIntervalMs,
+      modelKind: t.modelKind, seed: t.seed });
+    this.hooks.joined(record);
+  }
+
+  /** Logs a refused input; a registered worker past its fault limit is disconnected. */
+  refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, reason: string, from: object): void {
+    this.log.warn({ ...from, code, reason }, `refused input: ${reason}`);
+    if (!sender) return;
+    sender.faults += 1;
+    if (sender.faults > this.terms.maxWorkerFaults) {
+      this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
+      this.hooks.send({ routingId }, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason: `${sender.faults} bad messages` });
+      this.drop(sender, 'lost');
+    }
+  }
+
+  drop(worker: WorkerRecord, state: 'lost' | 'left'): void {
+    const tasks = this.registry.markGone(worker.id, state);
+    this.hooks.departed(worker, tasks);
+  }
+
+  /** Declares workers silent past the timeout lost. */
+  dropSilent(nowMs: number): void {
+    const round = this.hooks.roundInFlight();
+    for (const w of this.registry.silent(nowMs, this.terms.workerTimeoutMs)) {
+      this.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, routingId: w.routingKey,
+        silentMs: Math.round(nowMs - w.lastSeenMs), tasks: [...w.tasks], round: round?.kind ?? null, ...(w.tasks.size > 0 ? round?.context : {}),
+        code: 'ERR_WORKER_LOST' }, 'worker lost');
+      this.drop(w, 'lost');
+    }
+  }
+}

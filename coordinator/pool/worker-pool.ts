@@ -1,0 +1,244 @@
+import { Router } from 'zeromq';
+import { DdpError } from '../../shared/common/errors.js';
+import { taskId, type WorkerId } from '../../shared/protocol/ids.js';
+import type { Logger } from '../../shared/common/logger.js';
+import { encodeMessage } from '../../shared/protocol/codec.js';
+import type { Message } from '../../shared/protocol/messages.js';
+import type { WorkerLinks } from '../step-exchange/step-exchange.js';
+import { applyServerSecurity, type ServerSecurity } from '../server-security.js';
+import { readInbound, type Inbound } from './inbox.js';
+import { RoundRunner, type RoundInFlight, type RoundSpec } from './round-runner.js';
+import { Membership, type MembershipTerms } from './membership.js';
+
+export interface PoolOptions extends MembershipTerms {
+  readonly bind: string;
+  readonly security: ServerSecurity;
+  /** Workers needed before a round starts; below it the pool waits and says so. */
+  readonly minWorkers: number;
+  /** Messages (frames) a worker admitted needs before its first task, e.g. the current weights. */
+  readonly joinFrames: () => readonly Uint8Array[];
+  readonly log: Logger;
+}
+
+/** open: admitting and running rounds; stopping: rounds refused, the one in flight abandoned; closed: socket gone. */
+export type PoolState = { readonly kind: 'open' } | { readonly kind: 'stopping'; readonly reason: DdpError } | { readonly kind: 'closed' };
+
+/**
+ * The coordinator's side of the wire: binds a ROUTER socket, admits workers, tracks who is live (heartbeats both
+ * ways), counts each worker's bad messages, and runs rounds of tasks over the live workers. Knows nothing of
+ * training: what a task means and what an answer holds is the round's business.
+ */
+export class WorkerPool implements WorkerLinks {
+  private readonly members: Membership;
+  private readonly log: Logger;
+  private state: PoolState = { kind: 'open' };
+  private current: RoundInFlight | undefined;
+  private nextTask = 1;
+  private workerJoined: (() => void) | undefined;
+  private readonly monitor: NodeJS.Timeout;
+  private readonly receiving: Promise<void>;
+
+  private constructor(private readonly options: PoolOptions, private readonly socket: Router, readonly endpoint: string) {
+    this.log = options.log.child({ component: 'coordinator' });
+    this.members = new Membership(options, {
+      send: (to, message) => this.sendMessage(to, message),
+      joined: (worker) => {
+        void this.sendFrames(worker, options.joinFrames());
+        this.current?.workerJoined();
+        this.workerJoined?.();
+      },
+      departed: (worker, tasks) => this.current?.reclaim(worker, tasks, 'departed'),
+      roundInFlight: () => this.current,
+    }, this.log);
+    this.receiving = this.receiveLoop();
+    this.monitor = setInterval(() => this.checkLiveness(), options.heartbeatIntervalMs);
+  }
+
+  /** Binds the socket. @throws DdpError ERR_INSECURE_BIND for a non-loopback bind without CURVE or --insecure. */
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    // No send high-water mark: a send never blocks, so one slow peer cannot hold up the others; a silent peer is
+    // dropped after workerTimeoutMs, which bounds what queues for it.
+    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    await applyServerSecurity(socket, options.bind, options.security, options.log);
+    await socket.bind(options.bind);
+    const endpoint = socket.lastEndpoint ?? options.bind;
+    options.log.info({ endpoint, model: options.modelKind }, 'coordinator listening');
+    return new WorkerPool(options, socket, endpoint);
+  }
+
+  get lifecycle(): PoolState {
+    return this.state;
+  }
+
+  liveWorkers(): number {
+    return this.members.registry.ready().length;
+  }
+
+  live(): readonly WorkerId[] {
+    return this.members.registry.ready().map((w) => w.id);
+  }
+
+  /** Runs a round over `indices` once enough workers are live; resolves with its results in sample order. */
+  async runRound<R>(spec: RoundSpec<R>, indices: Uint32Array): Promise<R[]> {
+    this.throwIfStopping();
+    await this.waitForWorkers();
+    const runner = new RoundRunner(spec, indices.length, { registry: this.members.registry, log: this.log,
+      send: (worker, message) => this.sendFrames(worker, [encodeMessage(message)]), nextTaskId: () => taskId(this.nextTask++) });
+    this.current = runner;
+    try {
+      return await runner.run(indices);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  broadcast(frames: readonly Uint8Array[]): void {
+    for (const w of this.members.registry.ready()) this.sendFrames(w, frames);
+  }
+
+  send(worker: WorkerId, frames: readonly Uint8Array[]): void {
+    const record = this.members.registry.get(worker);
+    if (record?.state === 'ready') this.sendFrames(record, frames);
+  }
+
+  /** Refuses further rounds and abandons the one in flight (it fails with ERR_SHUTDOWN). */
+  stop(reason: string): void {
+    if (this.state.kind !== 'open') return;
+    const error = new DdpError('ERR_SHUTDOWN', reason);
+    this.state = { kind: 'stopping', reason: error };
+    this.current?.abort(error);
+    this.workerJoined?.();
+  }
+
+  /** Tells the workers the run is over and closes the socket. */
+  async close(reason = 'run finished'): Promise<void> {
+    if (this.state.kind === 'closed') return;
+    this.stop(reason);
+    this.state = { kind: 'closed' };
+    clearInterval(this.monitor);
+    const frame = encodeMessage({ type: 'shutdown', reason });
+    for (const w of this.members.registry.ready()) await this.sendFrames(w, [frame]);
+    // Give the shutdown frames a moment to leave before the socket goes.
+    await new Promise((r) => setTimeout(r, 100));
+    this.socket.close();
+    await this.receiving.catch(() => undefined);
+  }
+
+  private throwIfStopping(): void {
+    if (this.state.kind === 'stopping') throw this.state.reason;
+    if (this.state.kind === 'closed') throw new DdpError('ERR_SHUTDOWN', 'the worker pool is closed');
+  }
+
+  private async waitForWorkers(): Promise<void> {
+    const min = this.options.minWorkers;
+    let lastSaid = 0;
+    while (this.members.registry.ready().length < min) {
+      this.throwIfStopping();
+      if (performance.now() - lastSaid > 5000) {
+        this.log.info({ live: this.members.registry.ready().length, needed: min }, `waiting for workers (${this.members.registry.ready().length}/${min})`);
+        lastSaid = performance.now();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.workerJoined = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.workerJoined = undefined;
+    }
+  }
+
+  private async sendFrames(worker: { readonly routingId: Buffer }, frames: readonly Uint8Array[]): Promise<void> {
+    try {
+      await this.socket.send([worker.routingId, ...frames]);
+    } catch (error) {
+      // ROUTER drops frames for peers that are gone; anything else is worth a line, never a crash.
+      this.log.warn({ err: error }, 'send failed');
+    }
+  }
+
+  private sendMessage(to: { readonly routingId: Buffer }, message: Message): void {
+    void this.sendFrames(to, [encodeMessage(message)]);
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const frames of this.socket) {
+        const [routingId, frame, ...extra] = frames;
+        if (!routingId || !frame || extra.length > 0) {
+          this.log.warn({ frames: frames.length }, 'refused: unexpected frame count');
+          continue;
+        }
+        try {
+          this.handle(routingId, readInbound(frame, this.members.registry.byRoutingId(routingId)));
+        } catch (error) {
+          this.log.error({ err: error }, 'failed to handle a message');
+        }
+      }
+    } catch (error) {
+      if (!this.socket.closed) this.log.error({ err: error }, 'receive loop failed');
+    }
+  }
+
+  private handle(routingId: Buffer, inbound: Inbound): void {
+    switch (inbound.kind) {
+      case 'bad-input': {
+        const from = inbound.sender ? { worker: inbound.sender.id, workerName: inbound.sender.name } : { routingId: routingId.toString('hex') };
+        this.members.refuseInput(inbound.sender, routingId, inbound.code, inbound.reason, from);
+        return;
+      }
+      case 'hello':
+        this.members.admit(routingId, inbound.envelopeVersion, inbound.hello);
+        return;
+      case 'unregistered': {
+        const m = inbound.message;
+        const from = { routingId: routingId.toString('hex') };
+        if (m.type === 'gradients' || m.type === 'eval-result') {
+          // Typically a worker declared lost that was only slow: its task went to another worker already.
+          this.log.warn({ ...from, task: m.taskId, ...(m.type === 'gradients' ? { step: m.stepId } : {}), code: 'ERR_STALE_TASK' },
+            `dropped ${m.type} from a worker that is not registered (lost or never joined)`);
+        } else {
+          this.log.warn({ ...from, type: m.type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+        }
+        this.sendMessage({ routingId }, { type: 'refused', code: 'ERR_NOT_REGISTERED', reason: 'say hello first' });
+        return;
+      }
+    }
+    const sender = inbound.sender;
+    sender.lastSeenMs = performance.now();
+    switch (inbound.kind) {
+      case 'heartbeat':
+        return;
+      case 'answer': {
+        const a = inbound.answer;
+        const verdict = this.current?.answer(sender, a) ?? { kind: 'stale' };
+        if (verdict.kind === 'stale') {
+          this.log.warn({ worker: sender.id, task: a.taskId, ...(a.type === 'gradients' ? { step: a.stepId } : {}), code: 'ERR_STALE_TASK' },
+            `dropped ${a.type} for a task that is not pending`);
+        } else if (verdict.kind === 'refused') {
+          this.members.refuseInput(sender, routingId, verdict.code, verdict.reason, { worker: sender.id, task: a.taskId });
+          this.current?.reclaim(sender, [a.taskId], 'refused');
+        }
+        return;
+      }
+      case 'goodbye':
+        this.log.info({ worker: sender.id, workerName: sender.name, reason: inbound.reason }, 'worker left');
+        this.members.drop(sender, 'left');
+        return;
+      case 'task-failed': {
+        const f = inbound.failure;
+        this.log.warn({ worker: sender.id, code: f.code, task: f.taskId, message: f.message }, 'worker failed a task');
+        this.current?.reclaim(sender, [f.taskId], 'failed');
+        // A worker that fails every task would otherwise be handed its share back forever and pin the round.
+        this.members.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${f.taskId}: ${f.message}`, { worker: sender.id, workerName: sender.name });
+        return;
+      }
+    }
+  }
+
+  private checkLiveness(): void {
+    this.members.dropSilent(performance.now());
+    this.broadcast([encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() })]);
+  }
+}

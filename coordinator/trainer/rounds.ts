@@ -1,0 +1,57 @@
+import type { Agreement, HeadName, HeadStat } from '../../shared/model/heads.js';
+import type { StepId } from '../../shared/protocol/ids.js';
+import type { Split } from '../../shared/protocol/messages.js';
+import { headsProblem } from '../answer-check.js';
+import type { RoundSpec } from '../pool/round-runner.js';
+import type { StepExchange } from '../step-exchange/step-exchange.js';
+
+/** One shard of a training step: what the exchange takes from it, and its per-head sums for the metrics. */
+export interface StepShard<S> {
+  readonly shard: S;
+  readonly heads: readonly HeadStat[];
+}
+
+export interface EvalShard {
+  readonly heads: readonly HeadStat[];
+  readonly agreement: Agreement | undefined;
+}
+
+export interface StepPlan {
+  readonly step: StepId;
+  readonly epoch: number;
+  readonly lossWeights: ReadonlyMap<HeadName, number>;
+  readonly augment: boolean;
+  readonly augmentSeed: number;
+}
+
+/** A training step's round: each task computes gradients on a piece of the global batch at the current weights. */
+export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: readonly HeadName[]): RoundSpec<StepShard<S>> {
+  return {
+    kind: 'step', answer: 'gradients', refusal: 'ERR_BAD_GRADIENTS', timesWorkers: true, context: { step: plan.step },
+    task: (task, piece) => ({ type: 'step', taskId: task, stepId: plan.step, epoch: plan.epoch, weightsVersion: exchange.weightsVersion(),
+      sampleIndices: piece.indices, lossWeights: plan.lossWeights, augment: plan.augment, augmentSeed: plan.augmentSeed }),
+    read: (answer) => {
+      if (answer.type !== 'gradients') return { ok: false, problem: `${answer.type} is not an answer to a step` };
+      // The task is this step's, so its step id must be too: a mismatch is a confused or forged answer.
+      if (answer.stepId !== plan.step) return { ok: false, problem: `gradients say step ${answer.stepId}, the task is of step ${plan.step}` };
+      const reading = exchange.readShard(answer);
+      if (!reading.ok) return reading;
+      const problem = headsProblem(answer.heads, heads, answer.sampleCount);
+      return problem ? { ok: false, problem } : { ok: true, result: { shard: reading.shard, heads: answer.heads } };
+    },
+  };
+}
+
+/** An evaluation round: per-head sums (and agreement) of the current weights on a piece of a split. */
+export function evalRound(split: Split, weightsVersion: number, heads: readonly HeadName[]): RoundSpec<EvalShard> {
+  return {
+    kind: 'eval', answer: 'eval-result', refusal: 'ERR_BAD_MESSAGE', timesWorkers: false, context: { split },
+    task: (task, piece) => ({ type: 'eval-request', taskId: task, split, sampleIndices: piece.indices, weightsVersion }),
+    read: (answer) => {
+      if (answer.type !== 'eval-result') return { ok: false, problem: `${answer.type} is not an evaluation result` };
+      const problem = headsProblem(answer.heads, heads, answer.sampleCount);
+      return problem ? { ok: false, problem: `evaluation result: ${problem}` }
+        : { ok: true, result: { heads: answer.heads, agreement: answer.agreement } };
+    },
+  };
+}
