@@ -8,6 +8,7 @@ import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
 import type { Agreement, EvalResult, Gradients, Hello, Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import { usesIpv6 } from '../shared/transport/endpoint.js';
 import { averageGradients } from './average-gradients.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
 import { admissionProblem } from './admission.js';
@@ -63,7 +64,7 @@ export class Coordinator {
 
   /** Binds the socket. @throws DdpError ERR_INSECURE_BIND for a non-loopback bind without CURVE or --insecure. */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0, ipv6: usesIpv6(options.bind) });
     await applyServerSecurity(socket, options.bind, options.security, options.log);
     await socket.bind(options.bind);
     const endpoint = socket.lastEndpoint ?? options.bind;
@@ -159,11 +160,11 @@ export class Coordinator {
     return { heads: summarizeHeads(sumHeadStats(results.map((r) => r.heads))), ...(agreement ? { agreement } : {}) };
   }
 
-  /** Tells the workers the run is over and closes the socket. */
-  async close(reason = 'run finished'): Promise<void> {
+  /** Tells the workers the run is over (or, `resumable`, that it stops to be resumed) and closes the socket. */
+  async close(reason = 'run finished', resumable = false): Promise<void> {
     clearInterval(this.monitor);
     this.monitor = undefined;
-    const frame = encodeMessage({ type: 'shutdown', reason });
+    const frame = encodeMessage({ type: 'shutdown', reason, resumable });
     for (const w of this.registry.ready()) await this.sendFrame(w, frame);
     // Give the shutdown frames a moment to leave before the socket goes.
     await new Promise((r) => setTimeout(r, 100));

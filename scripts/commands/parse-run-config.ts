@@ -1,7 +1,7 @@
 import { isLossWeightingStrategy, LossWeighting, parseLossWeights } from '../../coordinator/loss-weighting.js';
 import type { LrSchedule } from '../../coordinator/lr-schedule.js';
 import { DdpError } from '../../shared/errors.js';
-import { isModelKind, modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
+import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 
 /** `constant`, `step:<epochs>:<gamma>`, `cosine` or `cosine:<min factor>`. @throws DdpError ERR_BAD_CONFIG. */
 export function parseLrSchedule(text: string): LrSchedule {
@@ -23,11 +23,6 @@ export function parseLrSchedule(text: string): LrSchedule {
     return { kind: 'cosine', minFactor };
   }
   return bad();
-}
-
-export function parseModelKind(text: string): ModelKind {
-  if (!isModelKind(text)) throw new DdpError('ERR_BAD_CONFIG', `--model: unknown model '${text}' (two-output or two-input)`);
-  return text;
 }
 
 /**
