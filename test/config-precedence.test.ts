@@ -85,3 +85,23 @@ test('help lists each flag with its default and env variable, and the precedence
   t.regex(help, /env OMNIGLOT_DDP_DATA_DIR or OMNIGLOT_DIR/);
   t.regex(help, /command line > environment > --config JSON file > default/);
 });
+
+test('positionals are refused unless the command takes them; ranges and path kinds are checked where parsed', async (t) => {
+  t.throws(() => parseOptions(TABLE, ['stray'], { env: {} }), { code: 'ERR_BAD_CONFIG', message: /unexpected argument 'stray'/ });
+  t.deepEqual(parseOptions(TABLE, ['a.png', '--lr=1', 'b.png'], { env: {}, positionals: 'image.png...' }).positionals, ['a.png', 'b.png']);
+  const checked = {
+    momentum: { type: 'number', help: 'momentum', default: 0, min: 0, below: 1 },
+    seed: { type: 'int', help: 'seed', default: 1, min: 0, max: 10 },
+    out: { type: 'string', help: 'file', path: 'output-file' },
+    dir: { type: 'string', help: 'folder', path: 'output-folder' },
+  } as const satisfies OptionTable;
+  const typed: number = parseOptions(checked, ['--momentum=0.5'], { env: {} }).values.momentum;
+  t.is(typed, 0.5);
+  t.throws(() => parseOptions(checked, ['--momentum=1'], { env: {} }), { message: /--momentum \(command line\): 1 must be below 1/ });
+  t.throws(() => parseOptions(checked, [], { env: { OMNIGLOT_DDP_SEED: '11' } }), { message: /--seed \(environment OMNIGLOT_DDP_SEED\): 11 is above the maximum 10/ });
+  await withConfig('{}', (file) => {
+    t.throws(() => parseOptions(checked, ['--out', path.dirname(file)], { env: {} }), { message: /--out .* is a folder/ });
+    t.throws(() => parseOptions(checked, ['--dir', path.join(file, 'under')], { env: {} }), { message: /--dir .* lies under .*run\.json, which is a file/ });
+    t.is(parseOptions(checked, ['--out', path.join(path.dirname(file), 'w.bin'), '--dir', path.join(path.dirname(file), 'a', 'b')], { env: {} }).sources.out, 'flag');
+  });
+});

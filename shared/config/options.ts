@@ -95,7 +95,7 @@ function flagIn(message: string): string {
 }
 
 /** parseArgs' errors as ERR_BAD_CONFIG lines naming the flag. */
-function commandLineError(error: unknown, table: OptionTable, positionals: string | undefined): DdpError {
+function commandLineError(error: unknown, table: OptionTable): DdpError {
   const e = error as { code?: string; message: string };
   const flag = flagIn(e.message);
   switch (e.code) {
@@ -106,7 +106,7 @@ function commandLineError(error: unknown, table: OptionTable, positionals: strin
       if (/ambiguous/.test(e.message)) return new DdpError('ERR_BAD_CONFIG', `${flag} needs a value (one starting with '-' is given as ${flag}=-...)`);
       return new DdpError('ERR_BAD_CONFIG', `${flag} needs a value`);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return new DdpError('ERR_BAD_CONFIG', `unexpected argument '${flag === '?' ? /'([^']*)'/.exec(e.message)?.[1] ?? '' : flag}'${positionals ? '' : ': this command takes only flags'}`);
+      return new DdpError('ERR_BAD_CONFIG', `unexpected argument '${/'([^']*)'/.exec(e.message)?.[1] ?? ''}': this command takes only flags`);
     default:
       return new DdpError('ERR_BAD_CONFIG', e.message.split('\n')[0] ?? 'bad command line');
   }
@@ -130,7 +130,7 @@ export function parseOptions<T extends OptionTable>(table: T, argv: readonly str
     parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: takes !== undefined, allowNegative: true,
       options: Object.fromEntries(Object.entries(table).map(([name, def]) => [name, { type: def.type === 'boolean' ? 'boolean' : 'string' }])) });
   } catch (error) {
-    throw commandLineError(error, table, takes);
+    throw commandLineError(error, table);
   }
   const fromFlags = new Map(Object.entries(parsed.values).filter(([, v]) => v !== undefined));
   const configPath = fromFlags.get('config') ?? env[envName('config')];
