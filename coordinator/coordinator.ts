@@ -48,8 +48,8 @@ export class Coordinator {
   }
 
   /** Tells the workers the run is over and closes the socket. */
-  close(reason = 'run finished'): Promise<void> {
-    return this.pool.close(reason);
+  close(reason = 'run finished', resumable = false): Promise<void> {
+    return this.pool.close(reason, resumable);
   }
 }
 

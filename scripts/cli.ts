@@ -31,6 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.execute(rest);
 }
 
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
@@ -38,6 +42,10 @@ try {
   if (error instanceof DdpError) {
     process.stderr.write(`omniglot-ddp: ${error.message} [${error.code}]\n`);
     process.exitCode = 2;
+  } else if (isSystemError(error)) {
+    // A file that could not be written late in a run (full disk, a folder removed): one line, not a stack.
+    process.stderr.write(`omniglot-ddp: ${error.message}\n`);
+    process.exitCode = 1;
   } else {
     process.stderr.write(`omniglot-ddp: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = 1;

@@ -103,6 +103,37 @@ test('a corrupt newest checkpoint is reported and the previous one is used', asy
   t.deepEqual(corrupt.map((l) => l['path']), [store.pathFor(30), store.pathFor(20)]);
 });
 
+test('junk named like checkpoints above the real ones is left alone and never pushes a valid one out', async (t) => {
+  const dir = await tempDir(t);
+  const store = new CheckpointStore({ dir, keep: 3, log: silentLogger() });
+  for (const step of [1, 2, 3]) await store.save(fakeState(step));
+  const junk = ['ckpt-000000900.bin', 'ckpt-000000901.bin', 'ckpt-000000902.bin'];
+  for (const name of junk) await writeFile(path.join(dir, name), 'not a checkpoint');
+  await store.save(fakeState(4));
+  const names = (await readdir(dir)).sort();
+  t.deepEqual(names, ['ckpt-000000002.bin', 'ckpt-000000003.bin', 'ckpt-000000004.bin', ...junk],
+    'the newest three valid ones kept, the oldest valid one pruned, the junk untouched');
+  t.is((await readFile(path.join(dir, junk[0]!), 'utf8')), 'not a checkpoint');
+  t.is((await store.loadNewestValid())?.state.globalStep, 4);
+});
+
+test('with a corrupt newest checkpoint and keep 1, the state saved after resuming survives for the next resume', async (t) => {
+  const dir = await tempDir(t);
+  const first = new CheckpointStore({ dir, keep: 3, log: silentLogger() });
+  for (const step of [20, 30]) await first.save(fakeState(step));
+  const newest = first.pathFor(30);
+  const bytes = await readFile(newest);
+  bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+  await writeFile(newest, bytes);
+  // A new process resumes from the newest valid one (20), runs a few steps and is stopped: it saves 23.
+  const second = new CheckpointStore({ dir, keep: 1, log: silentLogger() });
+  t.is((await second.loadNewestValid())?.state.globalStep, 20);
+  await second.save(fakeState(23));
+  t.deepEqual((await readdir(dir)).sort(), ['ckpt-000000023.bin', 'ckpt-000000030.bin'], 'the corrupt file is not ours to delete; 23 is kept');
+  const third = new CheckpointStore({ dir, keep: 1, log: silentLogger() });
+  t.is((await third.loadNewestValid())?.state.globalStep, 23, 'the next --resume continues, not a fresh run');
+});
+
 test('an empty or missing folder has no checkpoint', async (t) => {
   const dir = await tempDir(t);
   t.is(await new CheckpointStore({ dir: path.join(dir, 'none'), keep: 1, log: silentLogger() }).loadNewestValid(), undefined);

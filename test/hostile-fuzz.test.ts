@@ -41,7 +41,7 @@ test('a coordinator under fuzzing keeps training and reaches the undisturbed wei
     { type: 'eval-request', taskId: taskId(3), split: 'test', sampleIndices: new Uint32Array([1]), weightsVersion: 1 },
     { type: 'eval-result', taskId: taskId(4), sampleCount: 2, heads: [{ head: 'alphabet', lossSum: 1, correct: 1, count: 2 }] },
     { type: 'heartbeat', sentAtMs: 5 },
-    { type: 'shutdown', reason: 'fuzz' },
+    { type: 'shutdown', reason: 'fuzz', resumable: false },
     { type: 'error', code: 'ERR_COMPUTE', message: 'fuzz', taskId: taskId(1) },
     { type: 'goodbye', reason: 'fuzz' },
   ];

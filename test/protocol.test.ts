@@ -25,7 +25,7 @@ const EXAMPLES: readonly Message[] = [
   { type: 'eval-request', taskId: taskId(3), split: 'test', sampleIndices: Uint32Array.from([1, 2]), weightsVersion: 4 },
   { type: 'eval-result', taskId: taskId(3), sampleCount: 5, heads, agreement: { agree: 1, impliedCorrect: 2, count: 5 } },
   { type: 'heartbeat', sentAtMs: 1_700_000_000_000 },
-  { type: 'shutdown', reason: 'done' },
+  { type: 'shutdown', reason: 'done', resumable: true },
   { type: 'error', code: 'ERR_COMPUTE', message: 'oops', taskId: taskId(8) },
   { type: 'goodbye', reason: 'SIGTERM' },
 ];

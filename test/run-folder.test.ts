@@ -3,7 +3,7 @@ import type { StepInfo } from '../coordinator/coordinator.js';
 import type { EpochSummary } from '../coordinator/training-state.js';
 import { lineChartSvg, niceTicks } from '../scripts/cli/plot-svg.js';
 import { formatProgress, ProgressLine } from '../scripts/cli/progress-line.js';
-import { defaultRunDir, epochRecord, stepRecord } from '../scripts/cli/run-folder.js';
+import { defaultRunDir, epochRecord, recordsBefore, stepRecord } from '../scripts/cli/run-folder.js';
 import { evaluationReport } from '../scripts/cli/evaluate-report.js';
 import { topK } from '../scripts/cli/predict-command.js';
 
@@ -60,4 +60,15 @@ test('the evaluation report counts per-head accuracy, per-alphabet accuracy and 
   t.deepEqual(r.perAlphabet.map((a) => [a.alphabet, a.accuracy]), [['A', 1], ['B', 0.5], ['C', 1]]);
   t.deepEqual(r.topConfusions, [{ truth: 'B', predicted: 'A', count: 1, share: 0.5 }]);
   t.deepEqual(topK(Float32Array.of(0.1, 0.6, 0.3), ['x', 'y', 'z'], 2).map((r) => r.name), ['y', 'z']);
+});
+
+test('a resumed run keeps the metrics recorded before its start and drops the redone and torn ones', (t) => {
+  const lines = [
+    { type: 'step', epoch: 0, globalStep: 1 }, { type: 'step', epoch: 0, globalStep: 2 }, { type: 'epoch', epoch: 0 },
+    { type: 'step', epoch: 1, globalStep: 3 }, { type: 'step', epoch: 1, globalStep: 4 }, { type: 'epoch', epoch: 1 },
+  ].map((r) => JSON.stringify(r));
+  const text = `${lines.join('\n')}\n{"type":"step","glo`;
+  t.is(recordsBefore(text, { globalStep: 3, epoch: 1 }), `${lines.slice(0, 4).join('\n')}\n`);
+  t.is(recordsBefore(text, { globalStep: 4, epoch: 2 }), `${lines.join('\n')}\n`);
+  t.is(recordsBefore(text, { globalStep: 0, epoch: 0 }), '', 'a fresh run starts an empty file');
 });

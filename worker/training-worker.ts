@@ -13,6 +13,7 @@ import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import type { EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from './send-queue.js';
+import { usesIpv6 } from '../shared/common/endpoint.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import { augmentBatch } from '../shared/dataset/augment.js';
 import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
@@ -30,11 +31,14 @@ export interface WorkerOptions {
   readonly microBatch?: number;
   /** Hello again when the coordinator has been silent this long (it may have restarted). */
   readonly coordinatorTimeoutMs?: number;
+  /** Give up (exit kind 'gave-up') after this long without a word from a coordinator while not joined; none: never. */
+  readonly joinTimeoutMs?: number;
 }
 
 /** How a worker ended: the coordinator's shutdown, a refusal, or a local stop. */
 export type WorkerExit =
-  | { readonly kind: 'shutdown'; readonly reason: string }
+  | { readonly kind: 'shutdown'; readonly reason: string; readonly resumable: boolean }
+  | { readonly kind: 'gave-up'; readonly reason: string }
   | { readonly kind: 'refused'; readonly code: string; readonly reason: string }
   | { readonly kind: 'stopped'; readonly reason: string };
 
@@ -70,7 +74,8 @@ export class TrainingWorker {
 
   static async start(options: WorkerOptions): Promise<TrainingWorker> {
     // Reconnect quickly after a coordinator restart; the hello waits in the queue until the connection is up.
-    const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000 });
+    const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000,
+      ipv6: usesIpv6(options.connect) });
     await applyClientSecurity(socket, options.security);
     const worker = new TrainingWorker(options, socket);
     // Watch before connecting: a handshake refused before the monitor exists would go unseen, and libzmq does not
@@ -119,6 +124,12 @@ export class TrainingWorker {
     if (this.state === 'closed') return;
     const timeout = this.options.coordinatorTimeoutMs ?? 10_000;
     const now = performance.now();
+    const join = this.options.joinTimeoutMs;
+    if (this.state === 'joining' && join !== undefined && now - this.lastHeardMs > join) {
+      this.log.warn({ silentMs: Math.round(now - this.lastHeardMs) }, 'no coordinator to join: giving up');
+      this.close({ kind: 'gave-up', reason: `no coordinator answered at ${this.options.connect} for ${Math.round(join / 1000)} s` });
+      return;
+    }
     if (now - this.lastHeardMs > timeout && now - this.lastHelloMs > timeout) {
       this.log.warn({ silentMs: Math.round(now - this.lastHeardMs) }, 'coordinator silent: saying hello again');
       this.state = 'joining';
@@ -187,8 +198,8 @@ export class TrainingWorker {
       case 'heartbeat':
         return;
       case 'shutdown':
-        this.log.info({ reason: message.reason }, 'coordinator ended the run');
-        this.close({ kind: 'shutdown', reason: message.reason });
+        this.log.info({ reason: message.reason, resumable: message.resumable }, message.resumable ? 'coordinator stopped to be resumed' : 'coordinator ended the run');
+        this.close({ kind: 'shutdown', reason: message.reason, resumable: message.resumable });
         return;
       case 'error':
         this.log.warn({ code: message.code, message: message.message }, 'coordinator reported an error');

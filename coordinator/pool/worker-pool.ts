@@ -1,4 +1,5 @@
 import { Router } from 'zeromq';
+import { usesIpv6 } from '../../shared/common/endpoint.js';
 import { DdpError } from '../../shared/common/errors.js';
 import { taskId, type WorkerId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
@@ -58,7 +59,7 @@ export class WorkerPool implements WorkerLinks {
   static async start(options: PoolOptions): Promise<WorkerPool> {
     // No send high-water mark: a send never blocks, so one slow peer cannot hold up the others; a silent peer is
     // dropped after workerTimeoutMs, which bounds what queues for it.
-    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0, ipv6: usesIpv6(options.bind) });
     await applyServerSecurity(socket, options.bind, options.security, options.log);
     await socket.bind(options.bind);
     const endpoint = socket.lastEndpoint ?? options.bind;
@@ -111,12 +112,12 @@ export class WorkerPool implements WorkerLinks {
   }
 
   /** Tells the workers the run is over and closes the socket. */
-  async close(reason = 'run finished'): Promise<void> {
+  async close(reason = 'run finished', resumable = false): Promise<void> {
     if (this.state.kind === 'closed') return;
     this.stop(reason);
     this.state = { kind: 'closed' };
     clearInterval(this.monitor);
-    const frame = encodeMessage({ type: 'shutdown', reason });
+    const frame = encodeMessage({ type: 'shutdown', reason, resumable });
     for (const w of this.members.registry.ready()) await this.sendFrames(w, [frame]);
     // Give the shutdown frames a moment to leave before the socket goes.
     await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,7 @@
 import { formatHelp, parseOptions, type OptionTable, type ParsedOptions } from './options.js';
 import { createLogger, type Logger } from '../../shared/common/logger.js';
 
-/** What a command's `run` gets: its parsed flags and the process's root logger at --log-level. */
+/** What a command's `run` gets: its parsed, typed flags and the process's root logger at --log-level. */
 export type CommandContext<T extends OptionTable> = ParsedOptions<T> & { readonly log: Logger };
 
 export interface CommandDefinition<T extends OptionTable> {
@@ -9,6 +9,8 @@ export interface CommandDefinition<T extends OptionTable> {
   readonly summary: string;
   /** Must include COMMON_OPTIONS (config, log-level, help). */
   readonly options: T;
+  /** The positional arguments the command takes, as shown in its usage (e.g. 'image.png...'); none when absent. */
+  readonly positionals?: string;
   /** Resolves with the process exit code. */
   run(context: CommandContext<T>): Promise<number>;
 }
@@ -29,12 +31,13 @@ export function defineCommand<T extends OptionTable>(definition: CommandDefiniti
     name: definition.name,
     summary: definition.summary,
     async execute(argv) {
-      const parsed = parseOptions(definition.options, argv);
-      if (parsed.values['help'] === true) {
-        process.stdout.write(`${formatHelp(definition.name, definition.summary, definition.options)}\n`);
+      if (argv.includes('--help')) {
+        process.stdout.write(`${formatHelp(definition.name, definition.summary, definition.options, definition.positionals)}\n`);
         return 0;
       }
-      const log = createLogger({ level: String(parsed.values['log-level'] ?? 'info') });
+      const parsed = parseOptions(definition.options, argv, definition.positionals !== undefined ? { positionals: definition.positionals } : {});
+      const level = parsed.values['log-level'];
+      const log = createLogger({ level: typeof level === 'string' ? level : 'info' });
       return definition.run({ ...parsed, log });
     },
   };

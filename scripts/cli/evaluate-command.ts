@@ -1,4 +1,5 @@
-import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
+import { initBackend } from '../../shared/compute/backend.js';
+import { DdpError } from '../../shared/common/errors.js';
 import type { OptionTable } from './options.js';
 import { gatherBatch } from '../../shared/dataset/omniglot.js';
 import type { HeadName } from '../../shared/model/heads.js';
@@ -23,10 +24,12 @@ export const evaluateCommand = defineCommand({
   name: 'evaluate',
   summary: SUMMARY,
   options: TABLE,
+  positionals: 'run folder',
   async run({ values, positionals, log }) {
+    if (positionals.length > 1) throw new DdpError('ERR_BAD_CONFIG', `evaluate takes one model folder, got ${positionals.length} arguments`);
     const dir = resolveModelDir(values['model-dir'], positionals[0]);
-    const { tf } = await initBackend(String(values.backend) as BackendChoice, log);
-    const data = await loadDataset({ ...values, model: undefined }, log);
+    const { tf } = await initBackend(values.backend, log);
+    const data = await loadDataset(values, log);
     const split = values.split === 'train' ? data.train : data.test;
     const { model, metadata } = await loadExportedModel(tf, dir);
     const probabilities = new Map<HeadName, Float32Array>(metadata.heads.map((h) => [h, new Float32Array(0)]));
@@ -43,9 +46,9 @@ export const evaluateCommand = defineCommand({
       probabilities.set(head, all);
     }
     const report = evaluationReport({ probabilities, alphabet: split.alphabet, character: split.character,
-      alphabets: data.alphabets, characterAlphabet: data.characterAlphabet }, Number(values.top));
-    process.stdout.write(values.json === true ? `${JSON.stringify({ modelDir: dir, split: values.split, ...report }, null, 2)}\n`
-      : `${formatEvaluation(report, String(values.split))}\n`);
+      alphabets: data.alphabets, characterAlphabet: data.characterAlphabet }, values.top);
+    process.stdout.write(values.json ? `${JSON.stringify({ modelDir: dir, split: values.split, ...report }, null, 2)}\n`
+      : `${formatEvaluation(report, values.split)}\n`);
     return 0;
   },
 });

@@ -7,7 +7,7 @@ import { defineCommand } from './command.js';
 import { COMMON_OPTIONS } from './option-tables.js';
 
 const KEYS_OPTIONS = {
-  out: { type: 'string', help: 'folder to write the keys into (created, mode 0700)', default: 'keys' },
+  out: { type: 'string', help: 'folder to write the keys into (created, mode 0700)', default: 'keys', path: 'output-folder' },
   workers: { type: 'int', help: 'worker key pairs to make: worker-1 ... worker-N', default: 1, min: 0 },
   'workers-only': { type: 'boolean', help: 'make only worker keys (their public keys are appended to allow-list.txt)', default: false },
   force: { type: 'boolean', help: 'overwrite key files that exist', default: false },
@@ -21,13 +21,12 @@ export const keysCommand = defineCommand({
   summary: SUMMARY,
   options: TABLE,
   async run({ values }) {
-    const out = String(values.out);
-    const workers = Number(values.workers);
-    const names = [...(values['workers-only'] === true ? [] : ['coordinator']),
+    const { out, workers } = values;
+    const names = [...(values['workers-only'] ? [] : ['coordinator']),
       ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
     mkdirSync(out, { recursive: true, mode: 0o700 });
     const clash = names.flatMap((n) => [`${n}.key`, `${n}.pub`]).find((f) => existsSync(path.join(out, f)));
-    if (clash && values.force !== true) {
+    if (clash && !values.force) {
       throw new DdpError('ERR_BAD_CONFIG', `${path.join(out, clash)} exists; pass --force to overwrite, or choose another --out`);
     }
     const allow: string[] = [];
@@ -39,7 +38,7 @@ export const keysCommand = defineCommand({
     }
     if (allow.length > 0) {
       const file = path.join(out, 'allow-list.txt');
-      writeFileSync(file, `# Workers allowed to join: one Z85 public key per line; '#' starts a comment.\n${allow.join('\n')}\n`, { flag: values.force === true ? 'w' : 'a' });
+      writeFileSync(file, `# Workers allowed to join: one Z85 public key per line; '#' starts a comment.\n${allow.join('\n')}\n`, { flag: values.force ? 'w' : 'a' });
       process.stdout.write(`allow-list: ${file}\n`);
     }
     return 0;

@@ -2,6 +2,14 @@ import { BACKEND_CHOICES } from '../../shared/compute/backend.js';
 import { MODEL_KINDS } from '../../shared/model/model-spec.js';
 import { LOSS_WEIGHTING_STRATEGIES } from '../../coordinator/loss-weighting.js';
 import type { OptionTable } from './options.js';
+import { EXPECTED, TRAIN_DRAWERS } from '../../shared/dataset/omniglot-layout.js';
+
+/** The seeded generators take 32 bits of the seed (mulberry32), and the wire carries it exactly below 2^53. */
+export const MAX_SEED = 0xffff_ffff;
+/** The most training images any --alphabets can give; the exact split size is checked once the dataset is loaded. */
+const MAX_TRAIN_IMAGES = EXPECTED.background.characters * TRAIN_DRAWERS;
+/** The wire's uint32 fields (epoch, heartbeat interval). */
+const MAX_UINT32 = 0xffff_ffff;
 
 /** Flags every command takes. */
 export const COMMON_OPTIONS = {
@@ -12,43 +20,43 @@ export const COMMON_OPTIONS = {
 
 /** Where the data comes from and which model runs; coordinator and workers must agree on these. */
 export const DATA_OPTIONS = {
-  'data-dir': { type: 'string', help: 'folder holding images_background.zip', env: 'OMNIGLOT_DIR' },
-  'cache-dir': { type: 'string', help: 'where decoded datasets are cached (default ~/.cache/omniglot-ddp)' },
-  alphabets: { type: 'int', help: 'use only the first N alphabets (quick runs)', min: 1 },
+  'data-dir': { type: 'string', help: 'folder holding images_background.zip', env: 'OMNIGLOT_DIR', path: 'folder' },
+  'cache-dir': { type: 'string', help: 'where decoded datasets are cached (default ~/.cache/omniglot-ddp)', path: 'output-folder' },
+  alphabets: { type: 'int', help: 'use only the first N alphabets (quick runs)', min: 1, max: EXPECTED.background.alphabets },
   download: { type: 'boolean', help: 'download the dataset when no folder is given and none is cached', default: true },
   model: { type: 'string', help: 'which course model', default: 'two-output', choices: MODEL_KINDS },
 } as const satisfies OptionTable;
 
 export const COMPUTE_OPTIONS = {
   backend: { type: 'string', help: 'tfjs backend; auto picks tfjs-node-gpu, tfjs-node, wasm, cpu in that order', default: 'auto', choices: BACKEND_CHOICES },
-  'micro-batch': { type: 'int', help: 'samples per forward/backward call inside a worker', default: 64, min: 1 },
+  'micro-batch': { type: 'int', help: 'samples per forward/backward call inside a worker', default: 64, min: 1, max: MAX_TRAIN_IMAGES },
 } as const satisfies OptionTable;
 
 export const COORDINATOR_OPTIONS = {
   bind: { type: 'string', help: 'ZeroMQ endpoint the coordinator binds', default: 'tcp://127.0.0.1:5555' },
-  seed: { type: 'int', help: 'seed of the initial weights and the shuffle', default: 42, min: 0 },
-  epochs: { type: 'int', help: 'epochs to train', default: 10, min: 1 },
-  'batch-size': { type: 'int', help: 'global batch size, split across the workers', default: 32, min: 1 },
+  seed: { type: 'int', help: 'seed of the initial weights and the shuffle', default: 42, min: 0, max: MAX_SEED },
+  epochs: { type: 'int', help: 'epochs to train', default: 10, min: 1, max: MAX_UINT32 },
+  'batch-size': { type: 'int', help: 'global batch size, split across the workers (at most the training split)', default: 32, min: 1, max: MAX_TRAIN_IMAGES },
   lr: { type: 'number', help: 'SGD learning rate', default: 0.01, min: 0 },
-  momentum: { type: 'number', help: 'SGD momentum (0: plain SGD)', default: 0, min: 0 },
+  momentum: { type: 'number', help: 'SGD momentum (0: plain SGD)', default: 0, min: 0, below: 1 },
   'weight-decay': { type: 'number', help: 'L2 weight decay', default: 0, min: 0 },
   'lr-schedule': { type: 'string', help: 'constant, step:<epochs>:<gamma> or cosine[:<min factor>]', default: 'constant' },
   'loss-weights': { type: 'string', help: 'per-head loss weights, e.g. alphabet=0.33,character=0.67', default: 'alphabet=1,character=1' },
   'loss-weighting': { type: 'string', help: 'how the weights are applied', default: 'fixed', choices: LOSS_WEIGHTING_STRATEGIES },
   augment: { type: 'boolean', help: 'random shifts, rotations and scaling of training images', default: false },
   'min-workers': { type: 'int', help: 'workers needed before a step starts', default: 1, min: 1 },
-  'heartbeat-ms': { type: 'int', help: 'heartbeat interval', default: 1000, min: 10 },
+  'heartbeat-ms': { type: 'int', help: 'heartbeat interval', default: 1000, min: 10, max: MAX_UINT32 },
   'worker-timeout': { type: 'number', help: 'seconds of silence after which a worker is declared lost', default: 10, min: 0.1 },
   insecure: { type: 'boolean', help: 'allow a non-loopback bind without CURVE', default: false },
-  'run-dir': { type: 'string', help: 'run folder for config, metrics.jsonl, plots and the exported model (default runs/<timestamp>-<model>)' },
-  'checkpoint-dir': { type: 'string', help: 'folder for checkpoints (none: no checkpoints)' },
+  'run-dir': { type: 'string', help: 'run folder for config, metrics.jsonl, plots and the exported model (default runs/<timestamp>-<model>)', path: 'output-folder' },
+  'checkpoint-dir': { type: 'string', help: 'folder for checkpoints (none: no checkpoints)', path: 'output-folder' },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints (one is also written at each epoch end and on stop)', default: 200, min: 1 },
   'checkpoint-keep': { type: 'int', help: 'newest checkpoints kept', default: 3, min: 1 },
   resume: { type: 'boolean', help: 'continue from the newest valid checkpoint in --checkpoint-dir (a fresh run, with a warning, when there is none)', default: false },
   'curve-secret-key-file': { type: 'string', help: 'CURVE: this side\'s secret key file (from `omniglot-ddp keys`); turns CURVE on' },
   'curve-public-key-file': { type: 'string', help: 'CURVE: this side\'s public key file, checked against the secret key (optional)' },
   'allow-list': { type: 'string', help: 'CURVE: file of worker public keys allowed to join, one Z85 key per line, # comments' },
-  'save-weights': { type: 'string', help: 'write the final weights to <file> (raw float32) and <file>.json (names, shapes)' },
+  'save-weights': { type: 'string', help: 'write the final weights to <file> (raw float32) and <file>.json (names, shapes)', path: 'output-file' },
 } as const satisfies OptionTable;
 
 export const WORKER_OPTIONS = {
@@ -57,6 +65,7 @@ export const WORKER_OPTIONS = {
   'curve-secret-key-file': { type: 'string', help: 'CURVE: this worker\'s secret key file; needs --coordinator-key' },
   'curve-public-key-file': { type: 'string', help: 'CURVE: this worker\'s public key file, checked against the secret key (optional)' },
   'coordinator-key': { type: 'string', help: 'CURVE: the coordinator\'s public key, as Z85 text or a file holding it' },
+  'rejoin-timeout': { type: 'number', help: 'seconds to keep trying to rejoin after the coordinator stops to be resumed (SIGTERM); 0: exit at once', default: 600, min: 0 },
 } as const satisfies OptionTable;
 
 export const TRAIN_OPTIONS = {

@@ -2,7 +2,7 @@ import { isLossWeightingStrategy, LossWeighting, parseLossWeights } from '../../
 import type { LrSchedule } from '../../coordinator/lr-schedule.js';
 import { DdpError } from '../../shared/common/errors.js';
 import { HEAD_NAMES } from '../../shared/model/heads.js';
-import { isModelKind, MODEL_KINDS, modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
+import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 
 /** `constant`, `step:<epochs>:<gamma>`, `cosine` or `cosine:<min factor>`. @throws DdpError ERR_BAD_CONFIG. */
 export function parseLrSchedule(text: string): LrSchedule {
@@ -24,11 +24,6 @@ export function parseLrSchedule(text: string): LrSchedule {
     return { kind: 'cosine', minFactor };
   }
   return bad();
-}
-
-export function parseModelKind(text: string): ModelKind {
-  if (!isModelKind(text)) throw new DdpError('ERR_BAD_CONFIG', `--model: unknown model '${text}' (${MODEL_KINDS.join(', ')})`);
-  return text;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { initBackend, type BackendChoice } from '../../shared/compute/backend.js';
+import { initBackend } from '../../shared/compute/backend.js';
 import type { OptionTable } from './options.js';
 import { decodeInk } from '../../shared/dataset/decode-image.js';
 import { inkToFloat } from '../../shared/dataset/decoded-set.js';
@@ -26,9 +26,9 @@ export function topK(probs: Float32Array, names: readonly string[], k: number): 
     .sort((a, b) => b.probability - a.probability || a.index - b.index).slice(0, k);
 }
 
-function alphabetIndex(text: unknown, metadata: ExportMetadata): number | undefined {
+function alphabetIndex(text: string | undefined, metadata: ExportMetadata): number | undefined {
   if (!takesAlphabet(metadata)) return undefined;
-  if (typeof text !== 'string') throw new DdpError('ERR_BAD_CONFIG', 'the two-input model needs --alphabet <name or index>');
+  if (text === undefined) throw new DdpError('ERR_BAD_CONFIG', 'the two-input model needs --alphabet <name or index>');
   const index = /^\d+$/.test(text) ? Number(text) : metadata.alphabets.indexOf(text);
   if (index < 0 || index >= metadata.alphabets.length) throw new DdpError('ERR_BAD_CONFIG', `--alphabet: unknown alphabet '${text}'`);
   return index;
@@ -38,13 +38,14 @@ export const predictCommand = defineCommand({
   name: 'predict',
   summary: SUMMARY,
   options: TABLE,
+  positionals: 'image.png...',
   async run({ values, positionals, log }) {
     if (positionals.length === 0) throw new DdpError('ERR_BAD_CONFIG', 'no image: give one or more PNG files');
     const dir = resolveModelDir(values['model-dir'], undefined);
-    const { tf } = await initBackend(String(values.backend) as BackendChoice, log);
+    const { tf } = await initBackend(values.backend, log);
     const { model, metadata } = await loadExportedModel(tf, dir);
     const alphabet = alphabetIndex(values.alphabet, metadata);
-    const k = Number(values.top);
+    const k = values.top;
     const results = [];
     for (const file of positionals) {
       // Decoded exactly as the dataset decodes its images, so the model sees what it was trained on.
@@ -57,7 +58,7 @@ export const predictCommand = defineCommand({
         ...(c ? { characters: topK(c, metadata.characters, k) } : {}) });
     }
     model.dispose();
-    if (values.json === true) {
+    if (values.json) {
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       return 0;
     }

@@ -3,7 +3,7 @@ import { checkBind } from '../../coordinator/server-security.js';
 import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
 import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
 import { DdpError } from '../../shared/common/errors.js';
-import type { EpochSummary } from '../../coordinator/training-state.js';
+import type { EpochSummary, TrainingState } from '../../coordinator/training-state.js';
 import type { ParsedOptions } from './options.js';
 import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { Logger } from '../../shared/common/logger.js';
@@ -11,58 +11,59 @@ import { initialParams } from '../../shared/model/initial-params.js';
 import { serverSecurityFrom } from '../../shared/security/security-options.js';
 import { writeWeightsFile } from '../../coordinator/weights-file.js';
 import { COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
-import { parseLossWeighting, parseLrSchedule, parseModelKind } from './parse-run-config.js';
+import { parseLossWeighting, parseLrSchedule } from './parse-run-config.js';
 
 export type CoordinatorValues = ParsedOptions<typeof COORDINATOR_OPTIONS & typeof DATA_OPTIONS>['values'];
 
 /** Loads the dataset as the options say; the same call serves coordinator and worker so they agree. */
-export function loadDataset(values: ParsedOptions<typeof DATA_OPTIONS>['values'], log: Logger): Promise<OmniglotData> {
+export function loadDataset(values: Omit<ParsedOptions<typeof DATA_OPTIONS>['values'], 'model'>, log: Logger): Promise<OmniglotData> {
   return loadOmniglot({
-    ...(typeof values['data-dir'] === 'string' ? { dir: values['data-dir'] } : {}),
-    ...(typeof values['cache-dir'] === 'string' ? { cacheDir: values['cache-dir'] } : {}),
-    ...(typeof values.alphabets === 'number' ? { alphabets: values.alphabets } : {}),
-    download: values.download === true,
+    ...(values['data-dir'] !== undefined ? { dir: values['data-dir'] } : {}),
+    ...(values['cache-dir'] !== undefined ? { cacheDir: values['cache-dir'] } : {}),
+    ...(values.alphabets !== undefined ? { alphabets: values.alphabets } : {}),
+    download: values.download,
     log,
   });
 }
 
 /** Checks the coordinator's flags before the dataset loads, so a bad one fails at once. @throws DdpError ERR_BAD_CONFIG. */
 export function checkCoordinatorFlags(values: CoordinatorValues): void {
-  const model = parseModelKind(String(values.model));
-  parseLrSchedule(String(values['lr-schedule']));
-  parseLossWeighting(model, String(values['loss-weighting']), String(values['loss-weights']));
-  checkBind(String(values.bind), serverSecurityFrom(values));
+  parseLrSchedule(values['lr-schedule']);
+  parseLossWeighting(values.model, values['loss-weighting'], values['loss-weights']);
+  checkBind(values.bind, serverSecurityFrom(values));
 }
 
 /** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */
 export function coordinatorOptionsFrom(values: CoordinatorValues, data: OmniglotData, log: Logger): CoordinatorOptions {
-  const model = parseModelKind(String(values.model));
-  const seed = Number(values.seed);
+  const model = values.model;
+  if (values['batch-size'] > data.train.size) {
+    throw new DdpError('ERR_BAD_CONFIG', `--batch-size: ${values['batch-size']} is more than the ${data.train.size} images of the training split`);
+  }
   return {
-    bind: String(values.bind),
+    bind: values.bind,
     dataset: { fingerprint: data.fingerprint, trainSize: data.train.size, testSize: data.test.size },
     modelKind: model,
-    seed,
-    epochs: Number(values.epochs),
-    globalBatch: Number(values['batch-size']),
-    sgd: { learningRate: Number(values.lr), momentum: Number(values.momentum), weightDecay: Number(values['weight-decay']),
-      schedule: parseLrSchedule(String(values['lr-schedule'])) },
-    lossWeighting: parseLossWeighting(model, String(values['loss-weighting']), String(values['loss-weights'])),
-    augment: values.augment === true,
-    minWorkers: Number(values['min-workers']),
-    heartbeatIntervalMs: Number(values['heartbeat-ms']),
-    workerTimeoutMs: Number(values['worker-timeout']) * 1000,
+    seed: values.seed,
+    epochs: values.epochs,
+    globalBatch: values['batch-size'],
+    sgd: { learningRate: values.lr, momentum: values.momentum, weightDecay: values['weight-decay'],
+      schedule: parseLrSchedule(values['lr-schedule']) },
+    lossWeighting: parseLossWeighting(model, values['loss-weighting'], values['loss-weights']),
+    augment: values.augment,
+    minWorkers: values['min-workers'],
+    heartbeatIntervalMs: values['heartbeat-ms'],
+    workerTimeoutMs: values['worker-timeout'] * 1000,
     maxWorkerFaults: 5,
-    initialParams: initialParams(model, seed),
+    initialParams: initialParams(model, values.seed),
     security: serverSecurityFrom(values),
     log,
-    ...saveWeightsOption(values['save-weights'], Number(values.epochs)),
+    ...saveWeightsOption(values['save-weights'], values.epochs),
   };
 }
 
 /** With --save-weights, an onEpoch that writes the weights once the last epoch is done. */
-function saveWeightsOption(file: unknown, epochs: number): Pick<CoordinatorOptions, 'onEpoch'> {
-  if (typeof file !== 'string' || file === '') return {};
+function saveWeightsOption(file: string | undefined, epochs: number): Pick<CoordinatorOptions, 'onEpoch'> {
+  if (file === undefined || file === '') return {};
   return { onEpoch: async (_summary, state) => {
     if (state.epoch >= epochs) await writeWeightsFile(file, state.params);
   } };
@@ -75,12 +76,12 @@ function saveWeightsOption(file: unknown, epochs: number): Pick<CoordinatorOptio
  */
 export async function applyCheckpointFlags(options: CoordinatorOptions, values: CoordinatorValues, log: Logger): Promise<CoordinatorOptions> {
   const dir = values['checkpoint-dir'];
-  if (typeof dir !== 'string' || dir === '') {
-    if (values.resume === true) throw new DdpError('ERR_BAD_CONFIG', '--resume needs --checkpoint-dir: the folder to resume from');
+  if (dir === undefined || dir === '') {
+    if (values.resume) throw new DdpError('ERR_BAD_CONFIG', '--resume needs --checkpoint-dir: the folder to resume from');
     return options;
   }
-  const store = new CheckpointStore({ dir, keep: Number(values['checkpoint-keep']), log });
-  return withCheckpoints(options, store, Number(values['checkpoint-every']), values.resume === true, log);
+  const store = new CheckpointStore({ dir, keep: values['checkpoint-keep'], log });
+  return withCheckpoints(options, store, values['checkpoint-every'], values.resume, log);
 }
 
 /** One readable line per epoch: test accuracy and loss per head, throughput. */
@@ -90,13 +91,23 @@ export function formatEpochLine(summary: EpochSummary, epochs: number): string {
   return `epoch ${summary.epoch + 1}/${epochs}  test (${count} images): ${heads}  |  ${summary.samplesPerSecond.toFixed(1)} samples/s, ${(summary.wallMs / 1000).toFixed(1)} s, ${summary.workers} workers`;
 }
 
-/** Runs a coordinator until the run ends or a signal stops it; resolves with the process exit code. */
+/**
+ * Runs a coordinator until the run ends, a signal stops it, or something fails; resolves with the process exit code.
+ * A stop (SIGINT, SIGTERM) tells the workers the run is to be resumed, so workers started on their own wait to rejoin;
+ * the end of the run, or a failure, dismisses them. A failure after an epoch (e.g. --save-weights on a full disk) still
+ * checkpoints that epoch when it can, then closes the socket and rethrows, so the process exits instead of hanging.
+ */
 export async function runCoordinator(options: CoordinatorOptions, out: NodeJS.WritableStream, onListening?: (endpoint: string) => void): Promise<number> {
   const coordinator = await Coordinator.start({
     ...options,
     onEpoch: async (summary, state) => {
       out.write(`${formatEpochLine(summary, options.epochs)}\n`);
-      await options.onEpoch?.(summary, state);
+      try {
+        await options.onEpoch?.(summary, state);
+      } catch (error) {
+        await saveAfterFailure(options, state);
+        throw error;
+      }
     },
   });
   const stop = (signal: string) => () => coordinator.stop(`received ${signal}`);
@@ -107,11 +118,23 @@ export async function runCoordinator(options: CoordinatorOptions, out: NodeJS.Wr
   onListening?.(coordinator.endpoint);
   try {
     const result = await coordinator.train();
-    await coordinator.close(result.stopped ? 'coordinator stopped' : 'run finished');
+    await coordinator.close(result.stopped ? 'coordinator stopped; the run is to be resumed' : 'run finished', result.stopped);
     return 0;
+  } catch (error) {
+    await coordinator.close(`coordinator failed: ${(error as Error).message}`, false);
+    throw error;
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+  }
+}
+
+async function saveAfterFailure(options: CoordinatorOptions, state: TrainingState): Promise<void> {
+  if (!options.checkpoint) return;
+  try {
+    await options.checkpoint.save(state);
+  } catch (error) {
+    options.log.error({ err: error }, 'could not save a checkpoint after the failure either');
   }
 }
 

@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { StepInfo } from '../../coordinator/coordinator.js';
@@ -29,6 +29,8 @@ export interface RunFolderInit {
   readonly data: Pick<OmniglotData, 'alphabets' | 'characters' | 'fingerprint'>;
   /** tfjs for the model export; without it no model/ is written. */
   readonly tf?: TfModule;
+  /** Where the run starts: metrics.jsonl keeps only the records before it, so redone steps are not listed twice. */
+  readonly resumeFrom?: Pick<TrainingState, 'globalStep' | 'epoch'>;
 }
 
 /** runs/<UTC timestamp>-<model>, the default --run-dir. */
@@ -64,15 +66,27 @@ export class RunFolder {
   /** The run's epochs so far, resumed ones included: the training state carries them. */
   private history: readonly EpochSummary[] = [];
   private readonly startedAt = new Date();
+  /** A write error of metrics.jsonl (full disk), raised at the next record rather than lost. */
+  private failure: Error | undefined;
 
-  private constructor(private readonly init: RunFolderInit, private readonly metrics: WriteStream) {}
+  private constructor(private readonly init: RunFolderInit, private readonly metrics: WriteStream) {
+    metrics.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
 
-  /** Creates the folder and writes config.json. @throws the fs error when the folder cannot be made. */
+  /**
+   * Creates the folder, writes config.json, and cuts metrics.jsonl back to the records before the run's start (all
+   * of them for a fresh run). @throws the fs error when the folder cannot be made.
+   */
   static async open(init: RunFolderInit): Promise<RunFolder> {
     await mkdir(init.dir, { recursive: true });
     await writeJson(path.join(init.dir, 'config.json'), { command: init.command, model: init.modelKind,
       dataset: init.data.fingerprint, values: init.values, sources: init.sources });
-    return new RunFolder(init, createWriteStream(path.join(init.dir, 'metrics.jsonl'), { flags: 'a' }));
+    const metrics = path.join(init.dir, 'metrics.jsonl');
+    const earlier = await readFile(metrics, 'utf8').catch(() => '');
+    await writeText(metrics, recordsBefore(earlier, init.resumeFrom ?? { globalStep: 0, epoch: 0 }));
+    return new RunFolder(init, createWriteStream(metrics, { flags: 'a' }));
   }
 
   get dir(): string {
@@ -80,10 +94,12 @@ export class RunFolder {
   }
 
   step(info: StepInfo): void {
+    if (this.failure) throw this.failure;
     this.metrics.write(`${JSON.stringify(stepRecord(info))}\n`);
   }
 
   async epoch(summary: EpochSummary, state: TrainingState): Promise<void> {
+    if (this.failure) throw this.failure;
     this.history = state.history;
     this.metrics.write(`${JSON.stringify(epochRecord(summary, this.init.weighting))}\n`);
     await this.plots();
@@ -126,6 +142,31 @@ export class RunFolder {
   }
 }
 
+/**
+ * The metrics.jsonl lines recorded before `start`: steps up to its global step, epochs before its epoch. Lines that
+ * do not parse (a record torn by a kill) are dropped.
+ */
+export function recordsBefore(text: string, start: Pick<TrainingState, 'globalStep' | 'epoch'>): string {
+  const kept = text.split('\n').filter((line) => {
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    if (typeof record !== 'object' || record === null) return false;
+    const r = record as { type?: unknown; globalStep?: unknown; epoch?: unknown };
+    if (r.type === 'step') return typeof r.globalStep === 'number' && r.globalStep <= start.globalStep;
+    if (r.type === 'epoch') return typeof r.epoch === 'number' && r.epoch < start.epoch;
+    return false;
+  });
+  return kept.map((line) => `${line}\n`).join('');
+}
+
+async function writeText(file: string, text: string): Promise<void> {
+  await writeFileAtomic(file, [Buffer.from(text)]);
+}
+
 async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, [Buffer.from(`${JSON.stringify(value, null, 2)}\n`)]);
+  await writeText(file, `${JSON.stringify(value, null, 2)}\n`);
 }

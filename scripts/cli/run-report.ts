@@ -20,7 +20,8 @@ export async function openRunReport(o: { command: string; values: Readonly<Recor
   // The coordinator process runs no model; the plain JS backend is enough to build and save the export.
   const { tf } = await initBackend('cpu', o.log);
   const folder = await RunFolder.open({ dir: runDir, command: o.command, values: o.values, sources: o.sources,
-    modelKind: o.options.modelKind, epochs: o.options.epochs, weighting: o.options.lossWeighting.strategy, data: o.data, tf });
+    modelKind: o.options.modelKind, epochs: o.options.epochs, weighting: o.options.lossWeighting.strategy, data: o.data, tf,
+    ...(o.options.resumeFrom ? { resumeFrom: o.options.resumeFrom } : {}) });
   o.log.info({ runDir }, 'run folder');
   const progress = o.out.isTTY === true ? new ProgressLine(o.out, o.options.epochs) : undefined;
   return {

@@ -22,20 +22,22 @@ export const trainCommand = defineCommand({
   async run({ values, sources, log }) {
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
     const { data, options } = await prepareCoordinator(values, log);
-    if (options.security.kind === 'curve' && values.curve !== true) {
+    if (options.security.kind === 'curve' && !values.curve) {
       throw new DdpError('ERR_BAD_CONFIG', 'train starts its own workers: use --curve for keys made for this run (key files and --allow-list are for `coordinator` and `worker`)');
     }
-    const curve = values.curve === true ? ephemeralCurve(Number(values.workers)) : undefined;
+    const curve = values.curve ? ephemeralCurve(values.workers) : undefined;
     const report = await openRunReport({ command: 'train', values, sources, data, options, log, out: process.stdout });
     const children: ChildProcess[] = [];
     const workerArgs = SHARED_WITH_WORKERS.flatMap((name) => {
       const v = values[name];
-      return v === undefined ? [] : [`--${name}=${String(v)}`];
+      if (typeof v === 'boolean') return [v ? `--${name}` : `--no-${name}`];
+      return v === undefined ? [] : [`--${name}=${v}`];
     });
     const startWorkers = (endpoint: string): void => {
-      for (let i = 0; i < Number(values.workers); i++) {
-        const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`,
-          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, ...workerArgs,
+      for (let i = 0; i < values.workers; i++) {
+        // These workers stop with this process: none waits to rejoin a coordinator that is not coming back.
+        const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`, '--rejoin-timeout=0',
+          `--log-level=${values['log-level'] === 'info' ? 'warn' : values['log-level']}`, ...workerArgs,
           ...(curve?.workerArgs(i) ?? [])],
         { stdio: ['ignore', 'inherit', 'inherit'] });
         child.on('exit', (code, signal) => {
@@ -45,7 +47,7 @@ export const trainCommand = defineCommand({
       }
     };
     try {
-      return await runCoordinator(report.wrap({ ...options, ...(curve ? { security: curve.server } : {}), minWorkers: Math.min(options.minWorkers, Number(values.workers)) }),
+      return await runCoordinator(report.wrap({ ...options, ...(curve ? { security: curve.server } : {}), minWorkers: Math.min(options.minWorkers, values.workers) }),
         process.stdout, startWorkers);
     } finally {
       await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null

@@ -1,42 +1,57 @@
 import { hostname } from 'node:os';
-import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
-import { DdpError } from '../../shared/common/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { initBackend } from '../../shared/compute/backend.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
-import { TrainingWorker } from '../../worker/training-worker.js';
+import { TrainingWorker, type WorkerExit, type WorkerOptions } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
-import { parseModelKind } from './parse-run-config.js';
 import { loadDataset } from './run-coordinator.js';
 
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
 const SUMMARY = 'Run one worker: it connects to --connect, loads the same dataset, and computes gradients until the run ends.';
+/** Lets a stopping coordinator's socket close before this worker knocks again, so the hello reaches its successor. */
+const REJOIN_PAUSE_MS = 1000;
+
+/** The process exit code for how the worker ended; refusals and giving up are one line on stderr. */
+function exitCode(exit: WorkerExit): number {
+  if (exit.kind === 'refused') {
+    process.stderr.write(`omniglot-ddp worker: ${exit.reason} [${exit.code}]\n`);
+    return 3;
+  }
+  if (exit.kind === 'gave-up') {
+    process.stderr.write(`omniglot-ddp worker: ${exit.reason} (--rejoin-timeout)\n`);
+    return 4;
+  }
+  return 0;
+}
 
 export const workerCommand = defineCommand({
   name: 'worker',
   summary: SUMMARY,
   options: TABLE,
   async run({ values, log }) {
-    const model = parseModelKind(String(values.model));
     const security = clientSecurityFrom(values);
-    const choice = String(values.backend);
-    if (!isBackendChoice(choice)) throw new DdpError('ERR_BAD_CONFIG', `--backend: unknown backend '${choice}'`);
-    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(choice, log)]);
-    const worker = await TrainingWorker.start({
-      connect: String(values.connect),
-      data,
-      backend,
-      modelKind: model,
-      name: typeof values.name === 'string' ? values.name : `${hostname()}:${process.pid}`,
-      log,
-      security,
-      microBatch: Number(values['micro-batch']),
-    });
-    const leave = (signal: string) => () => void worker.stop(`received ${signal}`);
+    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(values.backend, log)]);
+    const options: WorkerOptions = { connect: values.connect, data, backend, modelKind: values.model,
+      name: values.name ?? `${hostname()}:${process.pid}`, log, security, microBatch: values['micro-batch'] };
+    let worker = await TrainingWorker.start(options);
+    let signalled = false;
+    const leave = (signal: string) => () => {
+      signalled = true;
+      void worker.stop(`received ${signal}`);
+    };
     process.once('SIGINT', leave('SIGINT'));
     process.once('SIGTERM', leave('SIGTERM'));
-    const exit = await worker.finished;
-    if (exit.kind !== 'refused') return 0;
-    process.stderr.write(`omniglot-ddp worker: ${exit.reason} [${exit.code}]\n`);
-    return 3;
+    let exit = await worker.finished;
+    // A coordinator stopped to be resumed (SIGTERM) will be back: wait for it rather than leave the run short.
+    const rejoinMs = values['rejoin-timeout'] * 1000;
+    while (exit.kind === 'shutdown' && exit.resumable && rejoinMs > 0 && !signalled) {
+      log.info({ rejoinTimeoutS: values['rejoin-timeout'] }, 'waiting for the coordinator to resume the run');
+      await sleep(REJOIN_PAUSE_MS);
+      if (signalled) break;
+      worker = await TrainingWorker.start({ ...options, joinTimeoutMs: rejoinMs });
+      exit = await worker.finished;
+    }
+    return exitCode(exit);
   },
 });

@@ -37,6 +37,7 @@ export async function locateZip(set: OmniglotSet, options: LocateOptions): Promi
     if (!(await exists(zip))) {
       throw datasetError('ERR_DATASET_MISSING', `No ${name} in ${folder} (from ${source}); put it there, or ${HOW_TO_FIX}.`);
     }
+    if (!(await stat(zip)).isFile()) throw datasetError('ERR_DATASET_MISSING', `${zip} is not a file (a folder?); it must be the ${name} of the Omniglot release.`);
     return zip;
   }
   const cached = path.join(options.cacheDir, name);

@@ -51,7 +51,7 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
     case 'heartbeat':
       return { heartbeat: { sentAtMs: m.sentAtMs } };
     case 'shutdown':
-      return { shutdown: { reason: m.reason } };
+      return { shutdown: { reason: m.reason, resumable: m.resumable } };
     case 'error':
       return { error: { code: m.code, message: m.message, taskId: m.taskId } };
     case 'goodbye':
@@ -175,7 +175,7 @@ function fromWire(e: ddp.v1.Envelope): Message {
     case 'heartbeat':
       return { type: 'heartbeat', sentAtMs: uint(e.heartbeat!.sentAtMs, 'sent_at_ms') };
     case 'shutdown':
-      return { type: 'shutdown', reason: str(e.shutdown!.reason) };
+      return { type: 'shutdown', reason: str(e.shutdown!.reason), resumable: e.shutdown!.resumable ?? false };
     case 'error':
       return { type: 'error', code: str(e.error!.code), message: str(e.error!.message),
         taskId: taskId(uint(e.error!.taskId, 'task_id')) };

@@ -77,6 +77,8 @@ export interface Heartbeat {
 export interface Shutdown {
   readonly type: 'shutdown';
   readonly reason: string;
+  /** The coordinator stops to be resumed: workers that can should rejoin rather than exit. */
+  readonly resumable: boolean;
 }
 export interface ErrorMessage {
   readonly type: 'error';
