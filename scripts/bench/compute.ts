@@ -6,6 +6,7 @@
  *                                      [--steps 10] [--warmup 3] [--no-pytorch]
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -136,9 +137,20 @@ interface AnchorResult {
   readonly label: string;
 }
 
+/**
+ * The anchor's run script: $PYTORCH_ANCHOR, else shared/ beside the checkout (the main checkout, or a worktree
+ * one level further down).
+ */
+function anchorPath(): string {
+  const fromEnv = process.env['PYTORCH_ANCHOR'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const candidates = ['../shared/anchors/pytorch/run', '../../shared/anchors/pytorch/run'].map((p) => path.resolve(repoRoot, p));
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
 /** Runs the PyTorch anchor (1 thread) and reads summary[i].samples_per_s.median per batch from its last line. */
 async function runAnchor(batches: readonly number[]): Promise<AnchorResult> {
-  const anchor = path.resolve(repoRoot, '../shared/anchors/pytorch/run');
+  const anchor = anchorPath();
   const args = ['single', '--threads', '1', '--batches', ...batches.map(String), '--repeats', '1'];
   const { stdout } = await promisify(execFile)(anchor, args, { maxBuffer: 16 << 20 });
   const last = stdout.trim().split('\n').pop() ?? '';

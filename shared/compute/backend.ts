@@ -7,6 +7,7 @@ import { DdpError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { TfModule } from './tf-module.js';
 import { registerWasmKernels } from './wasm/register.js';
+import { simdKernelsUnavailable } from './wasm/simd/simd-kernels.js';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -75,7 +76,9 @@ async function tryWasm(): Promise<Attempt> {
     registerWasmKernels(tf);
     if (!(await tf.setBackend('wasm'))) return { ok: false, why: 'the wasm backend did not initialise' };
     const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
-    return { ok: true, reason: `WebAssembly, ${simd ? 'SIMD' : 'no SIMD (slow)'}, single thread, with im2col conv-filter gradient and untransposed matmuls` };
+    const ownKernels = simdKernelsUnavailable(tf.backend());
+    const kernels = ownKernels === undefined ? 'the project\'s SIMD kernels (gemm, conv, pooling)' : `tfjs kernels only (project SIMD kernels unavailable: ${ownKernels})`;
+    return { ok: true, reason: `WebAssembly, ${simd ? 'SIMD' : 'no SIMD (slow)'}, single thread, with ${kernels}` };
   } catch (e) {
     return { ok: false, why: `wasm failed: ${message(e)}` };
   }

@@ -1,12 +1,15 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { callKernel, requireInput, sizeOf } from './kernel-calls.js';
+import { simdKernelsFor } from './simd/simd-kernels.js';
+import { simdMatMul } from './simd-mat-mul.js';
 import { transposeLast2 } from './transpose.js';
 import { asWasmHeap } from './wasm-heap.js';
 
 const NAME = 'BatchMatMul';
 
 /**
- * Wraps the wasm BatchMatMul so that it only ever runs untransposed. tfjs-backend-wasm 4.22 reaches XNNPACK
+ * BatchMatMul on wasm. Unbatched float32 products go to the project's SIMD gemm (simd-mat-mul.ts). The rest go to
+ * the wasm BatchMatMul, wrapped so that it only ever runs untransposed. tfjs-backend-wasm 4.22 reaches XNNPACK
  * (~19 GFLOP/s here) only without transposes; with transposeA/transposeB it falls back to a scalar loop
  * (0.7-1.8 GFLOP/s), and every dense-layer gradient asks for one. An explicit blocked transpose is one memory
  * pass, far cheaper than the slow loop. Of the two exact rewrites (transpose the inputs, or swap the operands and
@@ -17,10 +20,13 @@ export function fastBatchMatMulConfig(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const transposeA = attrs?.['transposeA'] === true;
     const transposeB = attrs?.['transposeB'] === true;
-    if (!transposeA && !transposeB) return originalFunc({ inputs, backend, attrs: attrs ?? {} });
     const a = requireInput(inputs, 'a', NAME);
     const b = requireInput(inputs, 'b', NAME);
+    const kernels = simdKernelsFor(backend);
     const heap = asWasmHeap(backend, NAME);
+    const simd = kernels === undefined ? undefined : simdMatMul(kernels, heap, a, b, transposeA, transposeB);
+    if (simd !== undefined) return simd;
+    if (!transposeA && !transposeB) return originalFunc({ inputs, backend, attrs: attrs ?? {} });
     const transpose = (x: TensorInfo): TensorInfo => transposeLast2(heap, x);
     const release = (...xs: TensorInfo[]): void => xs.forEach((x) => heap.disposeData(x.dataId));
     const plain = (x: TensorInfo, y: TensorInfo): TensorInfo =>

@@ -28,6 +28,15 @@ function isOnes(v: unknown): boolean {
   return v === undefined || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 }
 
+/** Why the im2col kernels cannot run a conv with these attrs (NHWC, stride 1, dilation 1 only), or undefined. */
+export function im2colUnsupported(attrs: NamedAttrMap): string | undefined {
+  const { strides, dilations, dataFormat } = attrs;
+  if (!isOnes(strides)) return `only stride 1 is supported, got ${JSON.stringify(strides)}`;
+  if (!isOnes(dilations)) return `only dilation 1 is supported, got ${JSON.stringify(dilations)}`;
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') return `only NHWC is supported, got ${String(dataFormat)}`;
+  return undefined;
+}
+
 /**
  * Output size and padding of a conv, via tfjs's own computeConv2DInfo so that padding matches every backend
  * exactly. The im2col kernels handle NHWC, stride 1 and dilation 1 only; anything else throws, naming the attr.
@@ -39,12 +48,9 @@ export function convGeometry(
   filterShape: readonly number[],
   attrs: NamedAttrMap,
 ): ConvGeometry {
-  const { strides, dilations, dataFormat, dimRoundingMode } = attrs;
-  if (!isOnes(strides)) throw new Error(`${kernelName} on wasm (im2col): only stride 1 is supported, got ${JSON.stringify(strides)}`);
-  if (!isOnes(dilations)) throw new Error(`${kernelName} on wasm (im2col): only dilation 1 is supported, got ${JSON.stringify(dilations)}`);
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new Error(`${kernelName} on wasm (im2col): only NHWC is supported, got ${String(dataFormat)}`);
-  }
+  const { dimRoundingMode } = attrs;
+  const unsupported = im2colUnsupported(attrs);
+  if (unsupported !== undefined) throw new Error(`${kernelName} on wasm (im2col): ${unsupported}`);
   if (xShape.length !== 4 || filterShape.length !== 4) throw new Error(`${kernelName}: x and filter must be rank 4`);
   const rounding =
     dimRoundingMode === 'floor' || dimRoundingMode === 'round' || dimRoundingMode === 'ceil' ? (dimRoundingMode as 'floor' | 'round' | 'ceil') : undefined;

@@ -1,6 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { ConvGeometry } from './conv-geometry.js';
-import { floatView, type WasmHeap } from './wasm-heap.js';
+import type { SimdKernels } from './simd/simd-kernels.js';
+import { floatView, heapOffset, type WasmHeap } from './wasm-heap.js';
 
 /**
  * Patches of an NHWC input as rows: P[(kh, kw, ci), (n, y, x)] = xpad[n, y+kh, x+kw, ci], shape
@@ -40,5 +41,21 @@ export function im2colRows(heap: WasmHeap, x: TensorInfo, g: ConvGeometry): Tens
       }
     }
   }
+  return out;
+}
+
+/**
+ * The same patches one row per output pixel, [n*outHeight*outWidth, kh*kw*inChannels], written by the SIMD
+ * module. Both conv directions then read it along contiguous memory: the forward as a row-major left operand,
+ * the filter gradient as a transposed one whose k steps walk down the rows.
+ */
+export function im2colPixels(heap: WasmHeap, kernels: SimdKernels, x: TensorInfo, g: ConvGeometry): TensorInfo {
+  const [, height = 0, width = 0] = x.shape;
+  const depth = g.filterHeight * g.filterWidth * g.inChannels;
+  const out = heap.makeOutput([g.batch * g.outHeight * g.outWidth, depth], 'float32');
+  kernels.im2colPixels(
+    heapOffset(heap, x, 'im2col'), heapOffset(heap, out, 'im2col'),
+    g.batch, height, width, g.inChannels, g.filterHeight, g.filterWidth, g.pad.top, g.pad.left, g.outHeight, g.outWidth,
+  );
   return out;
 }

@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap } from '@tensorflow/tfjs';
 import type { TfModule } from '../tf-module.js';
 import { requireInput } from './kernel-calls.js';
+import { simdKernelsFor } from './simd/simd-kernels.js';
 import { asWasmHeap, floatView } from './wasm-heap.js';
 
 const NAME = 'MaxPoolGrad';
@@ -20,7 +21,8 @@ function readPool(attrs: NamedAttrMap | undefined): { filterSize: number | [numb
  * MaxPoolGrad for wasm (NHWC, any window, stride and padding, dilation 1). Routes each output's gradient to the
  * FIRST maximum of its window in row-major order, as the cpu backend and PyTorch do. The wasm kernel of 4.22
  * breaks ties differently, which matters here: blank Omniglot background gives windows of equal values, so the
- * conv gradients differed from cpu's by ~50%. It was also ~5x slower than this loop.
+ * conv gradients differed from cpu's by ~50%. It was also ~5x slower than this loop. The model's case (2x2 windows
+ * tiling the input, channels a multiple of 4) runs as a SIMD kernel, ~10x faster again than the JS loop.
  */
 export function maxPoolGradConfig(tf: TfModule): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -38,7 +40,13 @@ export function maxPoolGradConfig(tf: TfModule): KernelConfig {
     const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
     const { filterHeight, filterWidth } = info;
     const { top, left } = info.padInfo;
-    if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0) {
+    const kernels = simdKernelsFor(backend);
+    const tiles = filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && top === 0 && left === 0;
+    if (tiles && kernels !== undefined && channels % 4 === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth) {
+      kernels.maxPool2x2Grad(x.byteOffset, g.byteOffset, out.byteOffset, batchSize * outHeight, outWidth, channels);
+      return dx;
+    }
+    if (tiles) {
       if (inHeight !== 2 * outHeight || inWidth !== 2 * outWidth) out.fill(0);
       pool2x2Grad(x, g, out, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
       return dx;

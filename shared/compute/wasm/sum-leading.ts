@@ -1,6 +1,7 @@
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import type { TfModule } from '../tf-module.js';
 import { requireInput } from './kernel-calls.js';
+import { simdKernelsFor } from './simd/simd-kernels.js';
 import { asWasmHeap, floatView } from './wasm-heap.js';
 
 const NAME = 'Sum';
@@ -8,7 +9,8 @@ const NAME = 'Sum';
 /**
  * Sum on wasm, with a fast path for reducing leading axes (a bias gradient: [n, h, w, c] -> [c]). The wasm kernel
  * first transposes the reduced axes to the end with its slow generic Transpose; a row-by-row accumulation (in
- * float64) reads the data once. Every other reduction goes to the original kernel.
+ * float64) reads the data once: a SIMD kernel when the kept width is a multiple of 4, else a JS loop, both adding
+ * rows in order in float64 (identical results). Every other reduction goes to the original kernel.
  */
 export function sumLeadingConfig(tf: TfModule, original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
@@ -27,6 +29,11 @@ export function sumLeadingConfig(tf: TfModule, original: KernelConfig): KernelCo
     const src = floatView(heap, x, NAME);
     const dst = floatView(heap, out, NAME);
     const width = dst.length;
+    const kernels = simdKernelsFor(backend);
+    if (kernels !== undefined && width % 4 === 0 && src.length > 0) {
+      kernels.sumRows(src.byteOffset, dst.byteOffset, src.length / width, width);
+      return out;
+    }
     const acc = new Float64Array(width);
     // Four rows per pass: a quarter of the accumulator loads and stores, which bound the simple loop.
     const rows = src.length / width;

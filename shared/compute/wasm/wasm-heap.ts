@@ -29,3 +29,8 @@ export function floatView(heap: WasmHeap, info: TensorInfo, kernelName: string):
   if (!(view instanceof Float32Array)) throw new Error(`${kernelName}: expected a float32 heap view`);
   return view;
 }
+
+/** The byte offset of a float32 tensor's data in the wasm heap, as the SIMD kernels take it. */
+export function heapOffset(heap: WasmHeap, info: TensorInfo, kernelName: string): number {
+  return floatView(heap, info, kernelName).byteOffset;
+}
