@@ -4,7 +4,7 @@ import { assembleKernels, BINARY_MODULE_PATH, binaryModuleText, WAT_PATH } from 
 import { KERNELS_WASM_BASE64 } from '../shared/compute/wasm/simd/kernels-binary.js';
 import { initBackend } from '../shared/compute/backend.js';
 import { simdKernelsUnavailable } from '../shared/compute/wasm/simd/simd-kernels.js';
-import { silentLogger } from '../shared/logging/logger.js';
+import { silentLogger } from '../shared/common/logger.js';
 
 test('the embedded SIMD binary is kernels.wat assembled (regenerate with assemble.js after editing the .wat)', async (t) => {
   const binary = await assembleKernels(await readFile(WAT_PATH, 'utf8'));
