@@ -22,8 +22,9 @@ import type { EpochSummary, TrainingState } from './training-state.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 import { applyServerSecurity } from './server-security.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
+import { nowMs, type RunEventBody, type ShardReport } from './observe/run-events.js';
 
-type StepShard = { readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[] };
+type StepShard = { readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[]; readonly report: ShardReport };
 type EvalShard = { readonly heads: readonly HeadStat[]; readonly agreement: Agreement | undefined };
 type ActiveRound = { readonly round: TaskRound<StepShard> | TaskRound<EvalShard>; readonly send: (task: TaskId, piece: Piece) => Message;
   /** The step a training round computes; absent for evaluation rounds. */
@@ -112,14 +113,14 @@ export class Coordinator {
             epochs: o.epochs });
           const started = performance.now();
           const lossWeights = [...o.lossWeighting.current()];
-          const heads = await this.runStep(epoch, globalStep, batch, learningRate);
+          const { heads, shards } = await this.runStep(epoch, globalStep, batch, learningRate);
           epochStats = sumHeadStats([epochStats, heads]);
           samples += batch.length;
           stepInEpoch += 1;
           globalStep += 1;
           o.onStep?.({ epoch, stepInEpoch, stepsPerEpoch: steps, globalStep, samples: batch.length, heads,
             workers: this.liveWorkers(), stepMs: performance.now() - started, indices: batch,
-            learningRate, lossWeights });
+            learningRate, lossWeights, shards });
           if (o.checkpoint && globalStep % o.checkpoint.everySteps === 0 && stepInEpoch < steps) {
             await o.checkpoint.save(snapshot());
           }
@@ -171,7 +172,7 @@ export class Coordinator {
     await this.receiving.catch(() => undefined);
   }
 
-  private async runStep(epoch: number, globalStep: number, batch: Uint32Array, learningRate: number): Promise<HeadStat[]> {
+  private async runStep(epoch: number, globalStep: number, batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; shards: ShardReport[] }> {
     const o = this.options;
     const lossWeights = o.lossWeighting.current();
     const id = stepId(globalStep);
@@ -189,7 +190,7 @@ export class Coordinator {
     o.lossWeighting.observe(new Map(summarizeHeads(heads).map((h) => [h.head, h.meanLoss])),
       learningRate);
     this.broadcastWeights();
-    return heads;
+    return { heads, shards: shards.map((s) => s.report) };
   }
 
   /** Assigns a round's samples to the live workers and waits for every piece, reassigning on loss. */
@@ -259,7 +260,12 @@ export class Coordinator {
     return this.weightsFrame;
   }
 
+  private emit(event: RunEventBody): void {
+    this.options.events?.emit(event);
+  }
+
   private async sendFrame(worker: WorkerRecord | { routingId: Buffer }, frame: Uint8Array): Promise<void> {
+    this.emit({ kind: 'wire', direction: 'out', bytes: frame.length, ...('name' in worker ? { worker: worker.name } : {}) });
     try {
       await this.socket.send([worker.routingId, frame]);
     } catch (error) {
@@ -290,6 +296,7 @@ export class Coordinator {
   private handleFrame(routingId: Buffer, frame: Buffer): void {
     const sender = this.registry.byRoutingId(routingId);
     const from = sender ? { worker: sender.id, workerName: sender.name } : { routingId: routingId.toString('hex') };
+    this.emit({ kind: 'wire', direction: 'in', bytes: frame.length, ...(sender ? { worker: sender.name } : {}) });
     const decoded = decodeMessage(frame);
     if (!decoded.ok) {
       this.refuseInput(sender, routingId, decoded.code, decoded.reason, from);
@@ -352,6 +359,7 @@ export class Coordinator {
     const refuse = (code: ErrorCode, reason: string): void => {
       this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid, code, reason },
         'refused worker');
+      this.emit({ kind: 'input-refused', code, reason: `hello from ${hello.workerName}: ${reason}` });
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code, reason }));
     };
     const problem = admissionProblem(hello, envelopeVersion, { datasetFingerprint: o.dataset.fingerprint, modelKind: o.modelKind });
@@ -369,6 +377,7 @@ export class Coordinator {
       backend: hello.backend }, performance.now());
     this.log.info({ worker: record.id, workerName: record.name, host: record.host, workerPid: record.pid, backend: record.backend,
       live: this.registry.ready().length }, 'worker joined');
+    this.emit({ kind: 'worker-joined', worker: record.name, id: record.id, host: record.host, pid: record.pid, backend: record.backend });
     void this.sendFrame(record, encodeMessage({ type: 'welcome', workerId: record.id,
       heartbeatIntervalMs: o.heartbeatIntervalMs, modelKind: o.modelKind, seed: o.seed }));
     void this.sendFrame(record, this.currentWeightsFrame());
@@ -393,7 +402,8 @@ export class Coordinator {
       this.reassign(sender, [m.taskId]);
       return;
     }
-    const verdict = (round as TaskRound<StepShard>).complete(m.taskId, sender.id, m.sampleCount, { grads: m.grads, heads: m.heads });
+    const verdict = (round as TaskRound<StepShard>).complete(m.taskId, sender.id, m.sampleCount, { grads: m.grads, heads: m.heads,
+      report: { worker: sender.name, samples: m.sampleCount, computeMs: m.computeMs, arrivedAtMs: nowMs() } });
     if (verdict !== 'accepted') {
       this.refuseInput(sender, sender.routingId, 'ERR_BAD_GRADIENTS', `gradients ${verdict} (${m.sampleCount} samples for task of ${round.expectedCount(m.taskId)})`, { worker: sender.id });
       this.reassign(sender, [m.taskId]);
@@ -423,13 +433,14 @@ export class Coordinator {
   /** Logs a refused input; a registered worker past its fault limit is disconnected. */
   private refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, reason: string, from: object): void {
     this.log.warn({ ...from, code, reason }, `refused input: ${reason}`);
+    this.emit({ kind: 'input-refused', code, reason, ...(sender ? { worker: sender.name } : {}) });
     if (!sender) return;
     sender.faults += 1;
     if (sender.faults > this.options.maxWorkerFaults) {
       this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_TOO_MANY_FAULTS',
         reason: `${sender.faults} bad messages` }));
-      this.dropWorker(sender, 'lost');
+      this.dropWorker(sender, 'lost', 'ERR_TOO_MANY_FAULTS');
     }
   }
 
@@ -444,16 +455,23 @@ export class Coordinator {
       worker.tasks.delete(t);
       if (piece) pieces.push(piece);
     }
-    if (pieces.length > 0) this.assignPieces(active, pieces);
+    if (pieces.length > 0) {
+      this.emit({ kind: 'task-reassigned', from: worker.name, pieces: pieces.length, samples: pieces.reduce((n, p) => n + p.indices.length, 0), round: active.round.kind });
+      this.assignPieces(active, pieces);
+    }
   }
 
-  private dropWorker(worker: WorkerRecord, state: 'lost' | 'left'): void {
+  private dropWorker(worker: WorkerRecord, state: 'lost' | 'left', code: ErrorCode = 'ERR_WORKER_LOST'): void {
     const tasks = this.registry.markGone(worker.id, state);
+    this.emit(state === 'lost' ? { kind: 'worker-lost', worker: worker.name, id: worker.id, code, tasks: tasks.length }
+      : { kind: 'worker-left', worker: worker.name, id: worker.id, tasks: tasks.length });
     const active = this.active;
     if (!active) return;
     const pieces = tasks.map((t) => active.round.reclaim(t)).filter((p): p is Piece => p !== undefined);
     if (pieces.length > 0) {
-      this.log.info({ worker: worker.id, pieces: pieces.length, samples: pieces.reduce((n, p) => n + p.indices.length, 0) }, 'reassigning the tasks of a departed worker');
+      const samples = pieces.reduce((n, p) => n + p.indices.length, 0);
+      this.log.info({ worker: worker.id, pieces: pieces.length, samples }, 'reassigning the tasks of a departed worker');
+      this.emit({ kind: 'task-reassigned', from: worker.name, pieces: pieces.length, samples, round: active.round.kind });
       this.assignPieces(active, pieces);
     }
   }
@@ -466,6 +484,8 @@ export class Coordinator {
         step: w.tasks.size > 0 ? this.active?.step ?? null : null, code: 'ERR_WORKER_LOST' }, 'worker lost');
       this.dropWorker(w, 'lost');
     }
+    this.emit({ kind: 'worker-status', workers: this.registry.ready().map((w) => ({ worker: w.name, silentMs: now - w.lastSeenMs,
+      faults: w.faults, samplesPerSecond: w.speed })) });
     const beat = encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() });
     for (const w of this.registry.ready()) void this.sendFrame(w, beat);
   }

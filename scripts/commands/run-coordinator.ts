@@ -3,6 +3,7 @@ import { checkBind } from '../../coordinator/server-security.js';
 import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
 import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
 import { DdpError } from '../../shared/errors.js';
+import { observeConfigFrom } from '../../coordinator/observe/observe-flags.js';
 import type { EpochSummary } from '../../coordinator/training-state.js';
 import type { ParsedOptions } from '../../shared/config/options.js';
 import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
@@ -32,6 +33,7 @@ export function checkCoordinatorFlags(values: CoordinatorValues): void {
   parseLrSchedule(String(values['lr-schedule']));
   parseLossWeighting(model, String(values['loss-weighting']), String(values['loss-weights']));
   checkBind(String(values.bind), serverSecurityFrom(values));
+  observeConfigFrom(values);
 }
 
 /** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */
