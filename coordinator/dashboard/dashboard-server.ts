@@ -99,7 +99,10 @@ export class DashboardServer {
     clearInterval(this.keepalive);
     for (const res of this.streams) res.end();
     this.streams.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections of finished requests would hold close() for their idle timeout.
+    this.server.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -77,6 +77,14 @@ function figures(heads: readonly HeadFigures[], pick: (h: HeadFigures) => number
   return Object.fromEntries(heads.map((h) => [h.head, pick(h)]));
 }
 
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function tasksTaken(tasks: number): string {
+  return tasks > 0 ? `, ${plural(tasks, 'task')} taken back` : '';
+}
+
 /** One line of the events list for an event; undefined for events that are not listed (steps, status, wire). */
 export function describeEvent(e: RunEvent): string | undefined {
   switch (e.kind) {
@@ -84,9 +92,9 @@ export function describeEvent(e: RunEvent): string | undefined {
     case 'run-ended': return `run ended: ${e.reason}`;
     case 'epoch': return `epoch ${e.epoch + 1} done: test ${e.test.map((h) => `${h.head} ${h.accuracy.toFixed(3)}`).join(', ')}`;
     case 'worker-joined': return `${e.worker} joined (${e.host}, pid ${e.pid}, ${e.backend})`;
-    case 'worker-lost': return `${e.worker} lost [${e.code}]${e.tasks > 0 ? `, ${e.tasks} tasks taken back` : ''}`;
-    case 'worker-left': return `${e.worker} left${e.tasks > 0 ? `, ${e.tasks} tasks taken back` : ''}`;
-    case 'task-reassigned': return `${e.samples} samples of ${e.from} (${e.pieces} pieces, ${e.round}) reassigned`;
+    case 'worker-lost': return `${e.worker} lost [${e.code}]${tasksTaken(e.tasks)}`;
+    case 'worker-left': return `${e.worker} left${tasksTaken(e.tasks)}`;
+    case 'task-reassigned': return `${e.samples} samples of ${e.from} (${plural(e.pieces, 'piece')}, ${e.round} round) reassigned`;
     case 'input-refused': return `refused input${e.worker ? ` from ${e.worker}` : ''} [${e.code}]: ${e.reason}`;
     case 'checkpoint-written': return `checkpoint at epoch ${e.epoch + 1}, step ${e.stepInEpoch} (global ${e.globalStep})`;
     case 'resumed': return `resumed at epoch ${e.epoch + 1}, step ${e.stepInEpoch} (global ${e.globalStep})`;

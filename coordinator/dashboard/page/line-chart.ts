@@ -50,7 +50,7 @@ function ticks(min: number, max: number, count: number): number[] {
 }
 
 function format(v: number): string {
-  return Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
+  return Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 }
 
 /** Draws the chart into `svg` (replacing what was there). Each series' path carries data-series and data-points. */
@@ -67,7 +67,11 @@ export function drawLineChart(svg: SVGSVGElement, spec: ChartSpec): void {
   const ys = all.map(([, y]) => y).filter(Number.isFinite);
   const [x0, x1] = [Math.min(...xs), Math.max(Math.max(...xs), Math.min(...xs) + 1)];
   let [y0, y1] = spec.yRange ?? [Math.min(...ys), Math.max(...ys)];
-  if (y1 - y0 < 1e-12) [y0, y1] = [y0 - 0.5, y1 + 0.5];
+  if (y1 - y0 < 1e-12) {
+    // A constant series (a fixed learning rate): centre it in a band of +-50% of its value.
+    const pad = Math.abs(y0) * 0.5 || 0.5;
+    [y0, y1] = [y0 - pad, y1 + pad];
+  }
   const px = (x: number): number => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right);
   const py = (y: number): number => H - PAD.bottom - ((y - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom);
   for (const t of ticks(y0, y1, 5)) {
