@@ -65,6 +65,16 @@ test('with a token, every request needs it: query, bearer header, or the cookie 
   }
 });
 
+test('a dashboard address already in use is a clear error', async (t) => {
+  const { server } = await serve();
+  try {
+    await t.throwsAsync(DashboardServer.start({ listen: { host: '127.0.0.1', port: server.port } },
+      { view: new RunView(), metrics: new RunMetrics(), mode: 'live' }), { code: 'ERR_BAD_CONFIG', message: /^--dashboard 127\.0\.0\.1:\d+: cannot listen \(.*EADDRINUSE/ });
+  } finally {
+    await server.close();
+  }
+});
+
 test('server-sent events: a snapshot, then events as they are emitted; /metrics follows the stream', async (t) => {
   const { server, bus, base } = await serve();
   try {

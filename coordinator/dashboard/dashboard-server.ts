@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DdpError } from '../../shared/errors.js';
 import type { DashboardConfig } from '../observe/observe-flags.js';
 import type { RunMetrics } from '../observe/prometheus-metrics.js';
 import type { RunEvent, RunEventListener } from '../observe/run-events.js';
@@ -64,7 +65,7 @@ export class DashboardServer {
     this.keepalive.unref();
   }
 
-  /** Listens on the configured address. @throws the listen error (address in use, not permitted). */
+  /** Listens on the configured address. @throws DdpError ERR_BAD_CONFIG when it cannot (address in use, not permitted). */
   static async start(config: DashboardConfig, source: DashboardSource): Promise<DashboardServer> {
     let instance: DashboardServer | undefined;
     const server = createServer((req, res) => {
@@ -74,9 +75,10 @@ export class DashboardServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error) => reject(new DdpError('ERR_BAD_CONFIG',
+        `--dashboard ${config.listen.host}:${config.listen.port}: cannot listen (${error.message})`, { cause: error })));
       server.listen(config.listen.port, config.listen.host, () => {
-        server.off('error', reject);
+        server.removeAllListeners('error');
         resolve();
       });
     });
