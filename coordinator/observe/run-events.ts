@@ -22,8 +22,6 @@ export interface ShardReport {
   readonly computeMs: number;
   /** When the coordinator accepted the answer (ms since the Unix epoch, sub-ms precision). */
   readonly arrivedAtMs: number;
-  /** Size of the gradients frame received. */
-  readonly bytes?: number;
   readonly phases?: Partial<Readonly<Record<WorkerPhase, number>>>;
 }
 
