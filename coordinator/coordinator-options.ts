@@ -3,6 +3,7 @@ import type { Logger } from '../shared/common/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { LossWeighting } from './loss-weighting.js';
+import type { RunEventSink, ShardReport } from './observe/run-events.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
@@ -40,6 +41,8 @@ export interface CoordinatorOptions {
   readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
   readonly security: ServerSecurity;
   readonly log: Logger;
+  /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported (dashboard, metrics). */
+  readonly events?: RunEventSink;
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (summary: EpochSummary, state: TrainingState) => void | Promise<void>;
 }
@@ -58,6 +61,8 @@ export interface StepInfo {
   /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
   readonly learningRate: number;
   readonly lossWeights: readonly [HeadName, number][];
+  /** Each worker's part of the step, in the order the answers were accepted. */
+  readonly shards?: readonly ShardReport[];
 }
 
 export interface TrainResult {

@@ -2,6 +2,7 @@ import type { Agreement, HeadName, HeadStat } from '../../shared/model/heads.js'
 import type { StepId } from '../../shared/protocol/ids.js';
 import type { Split } from '../../shared/protocol/messages.js';
 import { headsProblem } from '../answer-check.js';
+import { nowMs, type ShardReport } from '../observe/run-events.js';
 import type { RoundSpec } from '../pool/round-runner.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
 
@@ -9,6 +10,8 @@ import type { StepExchange } from '../step-exchange/step-exchange.js';
 export interface StepShard<S> {
   readonly shard: S;
   readonly heads: readonly HeadStat[];
+  /** Who computed it and how long it took, for the run's views. */
+  readonly report: ShardReport;
 }
 
 export interface EvalShard {
@@ -30,14 +33,15 @@ export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: r
     kind: 'step', answer: 'gradients', refusal: 'ERR_BAD_GRADIENTS', timesWorkers: true, context: { step: plan.step },
     task: (task, piece) => ({ type: 'step', taskId: task, stepId: plan.step, epoch: plan.epoch, weightsVersion: exchange.weightsVersion(),
       sampleIndices: piece.indices, lossWeights: plan.lossWeights, augment: plan.augment, augmentSeed: plan.augmentSeed }),
-    read: (answer) => {
+    read: (answer, sender) => {
       if (answer.type !== 'gradients') return { ok: false, problem: `${answer.type} is not an answer to a step` };
       // The task is this step's, so its step id must be too: a mismatch is a confused or forged answer.
       if (answer.stepId !== plan.step) return { ok: false, problem: `gradients say step ${answer.stepId}, the task is of step ${plan.step}` };
       const reading = exchange.readShard(answer);
       if (!reading.ok) return reading;
       const problem = headsProblem(answer.heads, heads, answer.sampleCount);
-      return problem ? { ok: false, problem } : { ok: true, result: { shard: reading.shard, heads: answer.heads } };
+      return problem ? { ok: false, problem } : { ok: true, result: { shard: reading.shard, heads: answer.heads,
+        report: { worker: sender.name, samples: answer.sampleCount, computeMs: answer.computeMs, arrivedAtMs: nowMs() } } };
     },
   };
 }

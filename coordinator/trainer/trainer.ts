@@ -8,6 +8,7 @@ import type { Agreement, Split } from '../../shared/protocol/messages.js';
 import type { CoordinatorOptions, TrainResult } from '../coordinator-options.js';
 import { summarizeHeads, type HeadSummary } from '../head-metrics.js';
 import { learningRateAt } from '../lr-schedule.js';
+import type { ShardReport } from '../observe/run-events.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
 import type { EpochSummary, TrainingState } from '../training-state.js';
@@ -93,14 +94,14 @@ export class Trainer<S> {
         stepsPerEpoch: steps, epochs: o.epochs });
       const started = performance.now();
       const lossWeights = [...o.lossWeighting.current()];
-      const heads = await this.runStep(batch, learningRate);
+      const { heads, shards } = await this.runStep(batch, learningRate);
       at.epochStats = sumHeadStats([at.epochStats, heads]);
       samples += batch.length;
       at.stepInEpoch += 1;
       at.globalStep += 1;
       o.onStep?.({ epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, globalStep: at.globalStep,
         samples: batch.length, heads, workers: this.pool.liveWorkers(), stepMs: performance.now() - started, indices: batch,
-        learningRate, lossWeights });
+        learningRate, lossWeights, shards });
       if (o.checkpoint && at.globalStep % o.checkpoint.everySteps === 0 && at.stepInEpoch < steps) {
         await o.checkpoint.save(this.snapshot());
       }
@@ -120,7 +121,7 @@ export class Trainer<S> {
   }
 
   /** One step: its round over the live workers, then the exchange makes and delivers the next weights. */
-  private async runStep(batch: Uint32Array, learningRate: number): Promise<HeadStat[]> {
+  private async runStep(batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; shards: ShardReport[] }> {
     const o = this.options;
     const step = stepId(this.at.globalStep);
     const plan = { step, epoch: this.at.epoch, lossWeights: o.lossWeighting.current(), augment: o.augment, augmentSeed: o.seed };
@@ -128,7 +129,7 @@ export class Trainer<S> {
     const heads = sumHeadStats(shards.map((s) => s.heads));
     await this.exchange.finishStep(shards.map((s) => s.shard), { step, samples: batch.length, learningRate }, this.pool);
     o.lossWeighting.observe(new Map(summarizeHeads(heads).map((h) => [h.head, h.meanLoss])), learningRate);
-    return heads;
+    return { heads, shards: shards.map((s) => s.report) };
   }
 
   private snapshot(): TrainingState {
