@@ -2,6 +2,7 @@ import type { HeadName, HeadStat } from '../shared/heads.js';
 import type { Logger } from '../shared/logging/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
+import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
@@ -39,6 +40,8 @@ export interface CoordinatorOptions {
   /** Called with the state after every `checkpointEverySteps` steps, at each epoch's end, and on stop. */
   readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
   readonly security: ServerSecurity;
+  /** Sends the decoded set to workers that have none (DatasetRequest); absent: such requests are refused. */
+  readonly datasetServer?: DatasetServer;
   readonly log: Logger;
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (summary: EpochSummary, state: TrainingState) => void | Promise<void>;

@@ -300,6 +300,15 @@ export class Coordinator {
       this.handleHello(routingId, decoded.protocolVersion, message);
       return;
     }
+    if (message.type === 'dataset-request') {
+      // Asked before hello, by a worker that needs the data to say hello with its fingerprint.
+      const answer = this.options.datasetServer?.answer(routingId.toString('hex'), message)
+        ?? { type: 'refused', code: 'ERR_DATASET_UNAVAILABLE', reason: 'this coordinator does not serve its dataset' };
+      if (answer.type === 'refused') this.log.warn({ ...from, code: answer.code, reason: answer.reason }, 'refused a dataset request');
+      else if (message.offset === 0) this.log.info({ ...from, bytes: answer.totalBytes }, 'sending the dataset to a worker without one');
+      void this.sendFrame({ routingId }, encodeMessage(answer));
+      return;
+    }
     if (!sender) {
       if (message.type === 'gradients' || message.type === 'eval-result') {
         // Typically a worker declared lost that was only slow: its task went to another worker already.
@@ -342,6 +351,7 @@ export class Coordinator {
       case 'weights':
       case 'eval-request':
       case 'shutdown':
+      case 'dataset-chunk':
         this.refuseInput(sender, routingId, 'ERR_UNKNOWN_MESSAGE', `'${message.type}' is not a worker message`, from);
         return;
     }

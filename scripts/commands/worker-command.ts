@@ -6,7 +6,7 @@ import { TrainingWorker } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
 import { parseModelKind } from './parse-run-config.js';
-import { loadDataset } from './run-coordinator.js';
+import { loadWorkerDataset } from './worker-dataset.js';
 
 const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
 const SUMMARY = 'Run one worker: it connects to --connect, loads the same dataset, and computes gradients until the run ends.';
@@ -20,7 +20,7 @@ export const workerCommand = defineCommand({
     const security = clientSecurityFrom(values);
     const choice = String(values.backend);
     if (!isBackendChoice(choice)) throw new DdpError('ERR_BAD_CONFIG', `--backend: unknown backend '${choice}'`);
-    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(choice, log)]);
+    const [data, backend] = await Promise.all([loadWorkerDataset(values, String(values.connect), security, log), initBackend(choice, log)]);
     const worker = await TrainingWorker.start({
       connect: String(values.connect),
       data,

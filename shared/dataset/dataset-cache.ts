@@ -45,6 +45,11 @@ export function cacheFile(cacheDir: string, key: CacheKey): string {
 }
 
 export async function writeCache(file: string, key: CacheKey, data: DecodedSet, print: string): Promise<void> {
+  await writeFileAtomic(file, encodeCacheFile(key, data, print));
+}
+
+/** The cache file's bytes, as pieces to write or send in order. */
+export function encodeCacheFile(key: CacheKey, data: DecodedSet, print: string): Uint8Array[] {
   const header: Header = {
     key: { ...key },
     version: DECODE_VERSION,
@@ -58,7 +63,7 @@ export async function writeCache(file: string, key: CacheKey, data: DecodedSet, 
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length);
   const body = [data.train, data.test].flatMap((split) => splitArrays(split).map(bytesOf));
-  await writeFileAtomic(file, [MAGIC, length, json, ...body, bytesOf(data.characterAlphabet)]);
+  return [MAGIC, length, json, ...body, bytesOf(data.characterAlphabet)];
 }
 
 export async function readCache(file: string, key: CacheKey): Promise<CacheRead> {
@@ -69,14 +74,25 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
     return { kind: 'invalid', reason: `unreadable (${(error as Error).message})` };
   }
+  return parseCacheFile(bytes, { key });
+}
+
+/**
+ * What a file must stand for: a load's key (a cache file on disk), or only a content fingerprint (a file received
+ * from a coordinator, whose source zip this side never saw; its header key is then taken as it is).
+ */
+export type CacheExpectation = { readonly key: CacheKey } | { readonly fingerprint: string };
+
+/** Parses and verifies a cache file's bytes; never throws. */
+export function parseCacheFile(bytes: Buffer, expect: CacheExpectation): CacheRead {
   try {
-    return parse(bytes, key);
+    return parse(bytes, expect);
   } catch (error) {
     return { kind: 'invalid', reason: (error as Error).message };
   }
 }
 
-function parse(bytes: Buffer, key: CacheKey): CacheRead {
+function parse(bytes: Buffer, expect: CacheExpectation): CacheRead {
   const invalid = (reason: string): CacheRead => ({ kind: 'invalid', reason });
   if (bytes.length < 12 || !bytes.subarray(0, 8).equals(MAGIC)) return invalid('bad magic');
   const headerEnd = 12 + bytes.readUInt32LE(8);
@@ -84,7 +100,9 @@ function parse(bytes: Buffer, key: CacheKey): CacheRead {
   const header = toHeader(JSON.parse(bytes.toString('utf8', 12, headerEnd)));
   if (!header) return invalid('malformed header');
   if (header.version !== DECODE_VERSION) return invalid(`decode version ${header.version}, loader is ${DECODE_VERSION}`);
-  if (!sameKey(header.key, key)) return invalid('made from another zip, subset or image size');
+  if ('key' in expect && !sameKey(header.key, expect.key)) return invalid('made from another zip, subset or image size');
+  const key = 'key' in expect ? expect.key : headerKey(header.key);
+  if (!key) return invalid('header key is malformed');
 
   const pixels = key.imageSize * key.imageSize;
   const characterCount = header.characters.length;
@@ -116,6 +134,7 @@ function parse(bytes: Buffer, key: CacheKey): CacheRead {
   };
   const actual = fingerprint(data);
   if (actual !== header.fingerprint) return invalid(`content fingerprint ${actual.slice(0, 12)} does not match its header's ${header.fingerprint.slice(0, 12)}`);
+  if ('fingerprint' in expect && actual !== expect.fingerprint) return invalid(`content fingerprint ${actual.slice(0, 12)} is not the expected ${expect.fingerprint.slice(0, 12)}`);
   return { kind: 'hit', data, fingerprint: actual };
 }
 
@@ -140,6 +159,15 @@ function toHeader(value: unknown): Header | undefined {
     trainSize: v['trainSize'],
     testSize: v['testSize'],
   };
+}
+
+/** A header's key read without an expected one: the fields that shape the body must be sane. */
+function headerKey(stored: Readonly<Record<string, unknown>>): CacheKey | undefined {
+  const { set, zipSha256, alphabets, imageSize } = stored;
+  if (set !== 'background' && set !== 'evaluation') return undefined;
+  if (typeof zipSha256 !== 'string' || !(alphabets === 'all' || (Number.isInteger(alphabets) && Number(alphabets) >= 1))) return undefined;
+  if (!Number.isInteger(imageSize) || Number(imageSize) < 1 || Number(imageSize) > 1024) return undefined;
+  return { set, zipSha256, alphabets: alphabets as number | 'all', imageSize: Number(imageSize) };
 }
 
 function sameKey(stored: Readonly<Record<string, unknown>>, key: CacheKey): boolean {
