@@ -4,11 +4,12 @@ import type { Command } from './commands/command.js';
 import { coordinatorCommand } from './commands/coordinator-command.js';
 import { evaluateCommand } from './commands/evaluate-command.js';
 import { keysCommand } from './commands/keys-command.js';
+import { launchCommand } from './commands/launch-command.js';
 import { predictCommand } from './commands/predict-command.js';
 import { trainCommand } from './commands/train-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, evaluateCommand, predictCommand, keysCommand];
+const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, launchCommand, evaluateCommand, predictCommand, keysCommand];
 
 function usage(): string {
   const lines = ['Usage: omniglot-ddp <command> [flags]', '', 'Commands:'];

@@ -3,7 +3,7 @@ import { COMMON_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tabl
 import { openRunReport } from './run-report.js';
 import { prepareCoordinator, runCoordinator } from './run-coordinator.js';
 
-const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS };
+export const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS };
 const SUMMARY = 'Run the coordinator alone: it binds --bind and waits for workers started elsewhere (`omniglot-ddp worker --connect`).';
 
 export const coordinatorCommand = defineCommand({
