@@ -302,7 +302,7 @@ export class Coordinator {
     }
     if (message.type === 'dataset-request') {
       // Asked before hello, by a worker that needs the data to say hello with its fingerprint.
-      const answer = this.options.datasetServer?.answer(routingId.toString('hex'), message)
+      const answer = this.options.datasetServer?.answer(routingId.toString('hex'), message, decoded.protocolVersion)
         ?? { type: 'refused', code: 'ERR_DATASET_UNAVAILABLE', reason: 'this coordinator does not serve its dataset' };
       if (answer.type === 'refused') this.log.warn({ ...from, code: answer.code, reason: answer.reason }, 'refused a dataset request');
       else if (message.offset === 0) this.log.info({ ...from, bytes: answer.totalBytes }, 'sending the dataset to a worker without one');

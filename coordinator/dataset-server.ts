@@ -3,6 +3,7 @@ import type { OmniglotData } from '../shared/dataset/omniglot.js';
 import { DdpError } from '../shared/errors.js';
 import { DATASET_CHUNK_BYTES } from '../shared/protocol/dataset-limits.js';
 import type { DatasetChunk, DatasetRequest, Refused } from '../shared/protocol/messages.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 
 /** How many whole copies one peer may pull: enough for retries, not for a peer that loops to waste bandwidth. */
 const COPIES_PER_PEER = 3;
@@ -18,7 +19,11 @@ export class DatasetServer {
 
   constructor(private readonly data: OmniglotData) {}
 
-  answer(peer: string, request: DatasetRequest): DatasetChunk | Refused {
+  /** The answer to one request from `peer`, whose envelope said `protocolVersion`. */
+  answer(peer: string, request: DatasetRequest, protocolVersion: number): DatasetChunk | Refused {
+    if (protocolVersion !== PROTOCOL_VERSION) {
+      return { type: 'refused', code: 'ERR_PROTOCOL_VERSION', reason: `envelope version ${protocolVersion}, this coordinator speaks ${PROTOCOL_VERSION}` };
+    }
     let file: Buffer;
     try {
       file = this.file ??= encodeDatasetFile(this.data);

@@ -9,6 +9,7 @@ import type { DdpError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logging/logger.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import { DATASET_CHUNK_BYTES, MAX_DATASET_BYTES } from '../shared/protocol/dataset-limits.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { fetchDataset } from '../worker/dataset-fetch.js';
 import { coordinatorOptions, startWorkers } from './helpers/cluster.js';
 import { omniglotSubset, testCacheDir } from './helpers/fixtures.js';
@@ -47,17 +48,18 @@ test('the dataset file round-trips to the same fingerprint, and a flipped byte i
 test('the dataset server sends bounded chunks and refuses offsets past the end and endless re-reads', async (t) => {
   const data = await omniglotSubset(2);
   const server = new DatasetServer(data);
-  const head = server.answer('peer', { type: 'dataset-request', offset: 0, maxBytes: 0 });
+  const head = server.answer('peer', { type: 'dataset-request', offset: 0, maxBytes: 0 }, PROTOCOL_VERSION);
   if (head.type !== 'dataset-chunk') return t.fail(head.reason);
   t.is(head.data.length, 0);
   t.is(head.fingerprint, data.fingerprint);
-  const big = server.answer('peer', { type: 'dataset-request', offset: 0, maxBytes: 1 << 30 });
+  const big = server.answer('peer', { type: 'dataset-request', offset: 0, maxBytes: 1 << 30 }, PROTOCOL_VERSION);
   t.is(big.type === 'dataset-chunk' ? big.data.length : -1, Math.min(DATASET_CHUNK_BYTES, head.totalBytes));
-  t.like(server.answer('peer', { type: 'dataset-request', offset: head.totalBytes + 1, maxBytes: 1 }), { type: 'refused', code: 'ERR_BAD_MESSAGE' });
+  t.like(server.answer('peer', { type: 'dataset-request', offset: head.totalBytes + 1, maxBytes: 1 }, PROTOCOL_VERSION), { type: 'refused', code: 'ERR_BAD_MESSAGE' });
   let last = big;
-  for (let i = 0; i < 10 && last.type === 'dataset-chunk'; i++) last = server.answer('greedy', { type: 'dataset-request', offset: 0, maxBytes: DATASET_CHUNK_BYTES });
+  for (let i = 0; i < 10 && last.type === 'dataset-chunk'; i++) last = server.answer('greedy', { type: 'dataset-request', offset: 0, maxBytes: DATASET_CHUNK_BYTES }, PROTOCOL_VERSION);
   t.like(last, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS' });
-  t.like(server.answer('other', { type: 'dataset-request', offset: 0, maxBytes: 10 }), { type: 'dataset-chunk' });
+  t.like(server.answer('other', { type: 'dataset-request', offset: 0, maxBytes: 10 }, PROTOCOL_VERSION), { type: 'dataset-chunk' });
+  t.like(server.answer('old', { type: 'dataset-request', offset: 0, maxBytes: 10 }, PROTOCOL_VERSION + 1), { type: 'refused', code: 'ERR_PROTOCOL_VERSION' });
 });
 
 test('a worker with no data dir receives the set from the coordinator over real sockets, trains, and its cache verifies', async (t) => {
