@@ -370,7 +370,7 @@ export class Coordinator {
     this.log.info({ worker: record.id, workerName: record.name, host: record.host, workerPid: record.pid, backend: record.backend,
       live: this.registry.ready().length }, 'worker joined');
     void this.sendFrame(record, encodeMessage({ type: 'welcome', workerId: record.id,
-      heartbeatIntervalMs: o.heartbeatIntervalMs, modelKind: o.modelKind, seed: o.seed }));
+      heartbeatIntervalMs: o.heartbeatIntervalMs, workerTimeoutMs: o.workerTimeoutMs, modelKind: o.modelKind, seed: o.seed }));
     void this.sendFrame(record, this.currentWeightsFrame());
     if (this.active) {
       const parked = this.active.round.takeParked();

@@ -56,10 +56,14 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
   let silent: RawPeer | undefined;
   let taskHeld: Message | undefined;
   const { result } = await run(data, 2, { log }, async (c) => {
-    // It joins first, so the first step (which waits for 2 workers) gives it a shard.
+    // It joins first, so the first step (which waits for 2 workers) gives it a shard. It beats until then (the real
+    // workers take a moment to start their compute threads), and from then on never answers, never beats.
     silent = await rawWorker(c.endpoint, data, 'silent', (m) => {
-      if (m.type === 'step') taskHeld ??= m; // ... and never answers, never beats.
+      if (m.type === 'step') taskHeld ??= m;
     });
+    const beats = setInterval(() => {
+      if (!taskHeld) void silent?.send({ type: 'heartbeat', sentAtMs: Date.now() });
+    }, 100);
     await lines.waitFor((l) => l.msg === 'worker joined' && l['workerName'] === 'silent');
     const workers = await startWorkers(c.endpoint, data, 2);
     // Once it is lost, its late answer must be recognised and dropped.
@@ -69,6 +73,7 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
         grads: [], heads: [], computeMs: 1 });
     }
     await Promise.all(workers.map((w) => w.finished));
+    clearInterval(beats);
   });
   silent?.close();
   const lost = lostLine(lines, 'silent');

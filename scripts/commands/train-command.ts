@@ -34,10 +34,11 @@ export const trainCommand = defineCommand({
     });
     const startWorkers = (endpoint: string): void => {
       for (let i = 0; i < Number(values.workers); i++) {
+        // The IPC channel is how a worker learns that train died, even by SIGKILL (--exit-with-parent).
         const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`,
-          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, ...workerArgs,
-          ...(curve?.workerArgs(i) ?? [])],
-        { stdio: ['ignore', 'inherit', 'inherit'] });
+          `--log-level=${values['log-level'] === 'info' ? 'warn' : String(values['log-level'])}`, '--exit-with-parent',
+          ...workerArgs, ...(curve?.workerArgs(i) ?? [])],
+        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         child.on('exit', (code, signal) => {
           if (code !== 0) log.warn({ worker: `local-${i + 1}`, code, signal }, 'local worker process exited');
         });

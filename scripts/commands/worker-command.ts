@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import { initBackend, isBackendChoice } from '../../shared/compute/backend.js';
+import { isBackendChoice } from '../../shared/compute/backend.js';
 import { DdpError } from '../../shared/errors.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
+import { watchParent } from '../../worker/parent-watch.js';
 import { TrainingWorker } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
@@ -20,18 +21,30 @@ export const workerCommand = defineCommand({
     const security = clientSecurityFrom(values);
     const choice = String(values.backend);
     if (!isBackendChoice(choice)) throw new DdpError('ERR_BAD_CONFIG', `--backend: unknown backend '${choice}'`);
-    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(choice, log)]);
-    const worker = await TrainingWorker.start({
+    let worker: TrainingWorker | undefined;
+    let orphaned = false;
+    if (values['exit-with-parent'] === true) {
+      // A worker of `train` has no run to rejoin once train is gone (even SIGKILLed): leave rather than wait forever.
+      watchParent((how) => {
+        orphaned = true;
+        log.warn({ how }, 'parent process gone: stopping');
+        void worker?.stop('parent process gone');
+      });
+    }
+    const data = await loadDataset(values, log);
+    if (orphaned) return 0;
+    worker = await TrainingWorker.start({
       connect: String(values.connect),
       data,
-      backend,
+      backend: choice,
       modelKind: model,
       name: typeof values.name === 'string' ? values.name : `${hostname()}:${process.pid}`,
       log,
       security,
       microBatch: Number(values['micro-batch']),
     });
-    const leave = (signal: string) => () => void worker.stop(`received ${signal}`);
+    if (orphaned) await worker.stop('parent process gone');
+    const leave = (signal: string) => () => void worker?.stop(`received ${signal}`);
     process.once('SIGINT', leave('SIGINT'));
     process.once('SIGTERM', leave('SIGTERM'));
     const exit = await worker.finished;

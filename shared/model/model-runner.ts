@@ -35,6 +35,12 @@ interface HeadOutputs {
   readonly predicted: Tensor1D;
 }
 
+/** HeadOutputs read back to the host. */
+interface HeadReadout {
+  readonly crossEntropy: Float32Array;
+  readonly predicted: Int32Array;
+}
+
 function labelsOf(batch: Batch, head: HeadName): Int32Array {
   return head === 'alphabet' ? batch.alphabet : batch.character;
 }
@@ -110,11 +116,10 @@ export class ModelRunner {
   evaluate(batch: Batch): EvalResult {
     checkBatch(batch);
     this.requireParams();
-    if (batch.size === 0) return { heads: this.spec.heads.map(emptyHeadStat) };
     const { tf } = this;
-    const read = scoped(tf, () => {
+    const read = batch.size === 0 ? new Map<HeadName, HeadReadout>() : scoped(tf, () => {
       const logits = forwardLogits(tf, this.spec.kind, this.params, imagesTensor(tf, batch), batch.alphabet);
-      const perHead = new Map<HeadName, { crossEntropy: Float32Array; predicted: Int32Array }>();
+      const perHead = new Map<HeadName, HeadReadout>();
       for (const [head, headLogits] of logits) {
         const out = this.headOutputs(headLogits, labelsOf(batch, head));
         perHead.set(head, { crossEntropy: out.crossEntropy.dataSync<'float32'>(), predicted: out.predicted.dataSync<'int32'>() });
@@ -125,12 +130,10 @@ export class ModelRunner {
       const r = read.get(head);
       return r === undefined ? emptyHeadStat(head) : headStat(head, r.crossEntropy, r.predicted, labelsOf(batch, head));
     });
-    const predictedAlphabet = read.get('alphabet')?.predicted;
-    const predictedCharacter = read.get('character')?.predicted;
-    if (this.spec.kind === 'two-output' && this.characterAlphabet !== undefined && predictedAlphabet !== undefined && predictedCharacter !== undefined) {
-      return { heads, agreement: agreement(this.characterAlphabet, predictedCharacter, predictedAlphabet, batch.alphabet) };
-    }
-    return { heads };
+    if (!this.spec.agreement || this.characterAlphabet === undefined) return { heads };
+    const none = new Int32Array(0);
+    return { heads, agreement: agreement(this.characterAlphabet, read.get('character')?.predicted ?? none,
+      read.get('alphabet')?.predicted ?? none, batch.alphabet) };
   }
 
   /** Softmax probabilities per head, row-major [size, classes]. */

@@ -16,6 +16,8 @@ export interface ParamSpec {
 export interface ModelSpec {
   readonly kind: ModelKind;
   readonly heads: readonly HeadName[];
+  /** Whether an evaluation reports Agreement (the character head's implied alphabet vs the alphabet head). */
+  readonly agreement: boolean;
   readonly params: readonly ParamSpec[];
 }
 
@@ -36,6 +38,7 @@ const SPECS: Readonly<Record<ModelKind, ModelSpec>> = {
   'two-output': {
     kind: 'two-output',
     heads: ['alphabet', 'character'],
+    agreement: true,
     params: [
       ...IMAGE_PARAMS,
       { name: 'alphabet.kernel', shape: [IMAGE_FEATURES, ALPHABET_CLASSES] },
@@ -47,6 +50,7 @@ const SPECS: Readonly<Record<ModelKind, ModelSpec>> = {
   'two-input': {
     kind: 'two-input',
     heads: ['character'],
+    agreement: false,
     params: [
       ...IMAGE_PARAMS,
       { name: 'alphabetInput.kernel', shape: [ALPHABET_CLASSES, ALPHABET_EMBEDDING] },
