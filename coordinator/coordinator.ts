@@ -11,7 +11,7 @@ import type { NamedTensor } from '../shared/tensor/named-tensor.js';
 import { averageGradients } from './average-gradients.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
 import { admissionProblem } from './admission.js';
-import { gradientProblem, headsProblem } from './answer-check.js';
+import { evalResultProblem, gradientProblem, headsProblem } from './answer-check.js';
 import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
 import { summarizeHeads } from './head-metrics.js';
 import { learningRateAt } from './lr-schedule.js';
@@ -409,7 +409,7 @@ export class Coordinator {
       this.log.warn({ worker: sender.id, task: m.taskId, code: 'ERR_STALE_TASK' }, 'dropped an evaluation result for a task that is not pending');
       return;
     }
-    const problem = headsProblem(m.heads, this.spec.heads, m.sampleCount);
+    const problem = evalResultProblem(m, this.spec);
     const verdict = problem ? problem : (round as TaskRound<EvalShard>).complete(m.taskId, sender.id, m.sampleCount,
       { heads: m.heads, agreement: m.agreement });
     if (verdict !== 'accepted') {
