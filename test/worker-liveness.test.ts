@@ -11,7 +11,9 @@ import { captureLog } from './helpers/log-capture.js';
 // on top of the real compute), so a worker whose heartbeats waited for compute would be declared lost on every
 // task and never finish a step. Every step must complete, with no loss, no second hello and no stale answer.
 
-const TIMEOUT_MS = 500;
+// Not much shorter: coordinator and workers share this process's main thread, which a loaded machine (and the 8 MB
+// weight and gradient frames) can stall for most of a second.
+const TIMEOUT_MS = 1000;
 const DELAY_MS = 3 * TIMEOUT_MS;
 const GLOBAL_BATCH = 160;
 
