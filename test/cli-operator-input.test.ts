@@ -76,7 +76,7 @@ test('`keys --out` naming a file, and stray arguments to other commands, are one
 });
 
 test('the largest accepted seed crosses the wire exactly', (t) => {
-  const decoded = decodeMessage(encodeMessage({ type: 'welcome', workerId: workerId('w-1'), heartbeatIntervalMs: 1000,
+  const decoded = decodeMessage(encodeMessage({ type: 'welcome', workerId: workerId('w-1'), heartbeatIntervalMs: 1000, workerTimeoutMs: 10_000,
     modelKind: 'two-output', seed: MAX_SEED }));
   t.true(decoded.ok);
   t.is(decoded.ok && decoded.message.type === 'welcome' ? decoded.message.seed : undefined, MAX_SEED);

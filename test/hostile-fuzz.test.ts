@@ -31,7 +31,7 @@ test('a coordinator under fuzzing keeps training and reaches the undisturbed wei
   const templates: Message[] = [
     validHello(data, 'two-output', { datasetFingerprint: '0'.repeat(64) }),
     validHello(data, 'two-output', { protocolVersion: 2, datasetFingerprint: 'x' }),
-    { type: 'welcome', workerId: 'w1' as never, heartbeatIntervalMs: 10, modelKind: 'two-output', seed: 1 },
+    { type: 'welcome', workerId: 'w1' as never, heartbeatIntervalMs: 10, workerTimeoutMs: 30, modelKind: 'two-output', seed: 1 },
     { type: 'refused', code: 'ERR_BAD_MESSAGE', reason: 'fuzz' },
     { type: 'step', taskId: taskId(1), stepId: stepId(0), epoch: 0, weightsVersion: 1, sampleIndices: new Uint32Array([1, 2]),
       lossWeights: new Map([['alphabet', 1]]), augment: false, augmentSeed: 1 },
@@ -46,12 +46,21 @@ test('a coordinator under fuzzing keeps training and reaches the undisturbed wei
     { type: 'goodbye', reason: 'fuzz' },
   ];
   const encoded = templates.map((m) => encodeMessage(m));
+  // Typed-array copies, not spreads: the fuzzer shares the coordinator's thread, and spreading an 8 MB gradient frame
+  // into a JS array held that thread for seconds, starving the coordinator's own liveness checks.
+  const insert = (out: Uint8Array, at: number, bytes: readonly number[]): Uint8Array => {
+    const grown = new Uint8Array(out.length + bytes.length);
+    grown.set(out.subarray(0, at));
+    grown.set(bytes, at);
+    grown.set(out.subarray(at), at + bytes.length);
+    return grown;
+  };
   const mutate = (frame: Uint8Array): Uint8Array => {
-    const out = Uint8Array.from(frame);
+    const out = new Uint8Array(frame);
     switch (Math.floor(random() * 4)) {
       case 0: for (let k = 0; k < 1 + random() * 4; k++) out[Math.floor(random() * out.length)] = Math.floor(random() * 256); return out;
       case 1: return out.subarray(0, Math.floor(random() * out.length));
-      case 2: return Uint8Array.from([...out.subarray(0, 3), ...Array.from({ length: 8 }, () => Math.floor(random() * 256)), ...out.subarray(3)]);
+      case 2: return insert(out, 3, Array.from({ length: 8 }, () => Math.floor(random() * 256)));
       default: return encodeMessage(templates[Math.floor(random() * templates.length)]!, Math.floor(random() * 4));
     }
   };

@@ -63,6 +63,7 @@ export class Membership {
       live: this.registry.ready().length }, 'worker joined');
     this.hooks.event({ kind: 'worker-joined', worker: record.name, id: record.id, host: record.host, pid: record.pid, backend: record.backend });
     this.hooks.send(record, { type: 'welcome', workerId: record.id, heartbeatIntervalMs: t.heartbeatIntervalMs,
+      workerTimeoutMs: t.workerTimeoutMs,
       modelKind: t.modelKind, seed: t.seed });
     this.hooks.joined(record);
   }

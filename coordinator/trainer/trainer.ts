@@ -75,7 +75,7 @@ export class Trainer<S> {
   async evaluate(split: Split): Promise<{ heads: HeadSummary[]; agreement?: Agreement }> {
     const size = split === 'test' ? this.options.dataset.testSize : this.options.dataset.trainSize;
     const all = new Uint32Array(size).map((_, i) => i);
-    const results = await this.pool.runRound(evalRound(split, this.exchange.weightsVersion(), this.spec.heads), all);
+    const results = await this.pool.runRound(evalRound(split, this.exchange.weightsVersion(), this.spec), all);
     const agreement = sumAgreement(results.map((r) => r.agreement));
     return { heads: summarizeHeads(sumHeadStats(results.map((r) => r.heads))), ...(agreement ? { agreement } : {}) };
   }

@@ -66,6 +66,7 @@ export const WORKER_OPTIONS = {
   'curve-public-key-file': { type: 'string', help: 'CURVE: this worker\'s public key file, checked against the secret key (optional)' },
   'coordinator-key': { type: 'string', help: 'CURVE: the coordinator\'s public key, as Z85 text or a file holding it' },
   'rejoin-timeout': { type: 'number', help: 'seconds to keep trying to rejoin after the coordinator stops to be resumed (SIGTERM); 0: exit at once', default: 600, min: 0 },
+  'exit-with-parent': { type: 'boolean', help: 'exit when the process that started this worker exits, instead of waiting to rejoin (train sets it for its local workers)', default: false },
 } as const satisfies OptionTable;
 
 export const TRAIN_OPTIONS = {

@@ -29,8 +29,8 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
       return { hello: { protocolVersion: m.protocolVersion, backend: m.backend, datasetFingerprint: m.datasetFingerprint,
         workerName: m.workerName, modelKind: m.modelKind, host: m.host, pid: m.pid } };
     case 'welcome':
-      return { welcome: { workerId: m.workerId, heartbeatIntervalMs: m.heartbeatIntervalMs, modelKind: m.modelKind,
-        seed: m.seed } };
+      return { welcome: { workerId: m.workerId, heartbeatIntervalMs: m.heartbeatIntervalMs,
+        workerTimeoutMs: m.workerTimeoutMs, modelKind: m.modelKind, seed: m.seed } };
     case 'refused':
       return { refused: { code: m.code, reason: m.reason } };
     case 'step':
@@ -151,7 +151,8 @@ function fromWire(e: ddp.v1.Envelope): Message {
     case 'welcome': {
       const w = e.welcome!;
       return { type: 'welcome', workerId: workerId(str(w.workerId)),
-        heartbeatIntervalMs: uint(w.heartbeatIntervalMs, 'heartbeat_interval_ms'), modelKind: str(w.modelKind),
+        heartbeatIntervalMs: uint(w.heartbeatIntervalMs, 'heartbeat_interval_ms'),
+        workerTimeoutMs: uint(w.workerTimeoutMs, 'worker_timeout_ms'), modelKind: str(w.modelKind),
         seed: uint(w.seed, 'seed') };
     }
     case 'refused':
