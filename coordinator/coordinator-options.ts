@@ -3,7 +3,7 @@ import type { Logger } from '../shared/common/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { LossWeighting } from './loss-weighting.js';
-import type { LrSchedule } from './lr-schedule.js';
+import type { LrScaling, LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
@@ -23,7 +23,8 @@ export interface CoordinatorOptions {
   readonly seed: number;
   readonly epochs: number;
   readonly globalBatch: number;
-  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
+  /** `learningRate` is the base rate; `scaling` (default none) scales it with the global batch. */
+  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule; readonly scaling?: LrScaling };
   readonly lossWeighting: LossWeighting;
   readonly augment: boolean;
   /** Workers needed before a step starts; below it the coordinator waits and says so. */

@@ -4,6 +4,7 @@ import type { OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { Logger } from '../../shared/common/logger.js';
 import { ProgressLine, type ProgressSink } from './progress-line.js';
 import { defaultRunDir, RunFolder } from './run-folder.js';
+import { parseTargets } from './parse-run-config.js';
 
 /** What a coordinating command reports besides its epoch lines: the run folder and, on a terminal, progress. */
 export interface RunReport {
@@ -16,12 +17,14 @@ export interface RunReport {
 export async function openRunReport(o: { command: string; values: Readonly<Record<string, unknown>>;
   sources: Readonly<Record<string, string>>; data: OmniglotData; options: CoordinatorOptions; log: Logger;
   out: ProgressSink & { readonly isTTY?: boolean } }): Promise<RunReport> {
+  const target = o.values.target;
+  const targets = typeof target === 'string' ? parseTargets(o.options.modelKind, target) : undefined;
   const runDir = typeof o.values['run-dir'] === 'string' && o.values['run-dir'] !== '' ? o.values['run-dir'] : defaultRunDir(o.options.modelKind);
   // The coordinator process runs no model; the plain JS backend is enough to build and save the export.
   const { tf } = await initBackend('cpu', o.log);
   const folder = await RunFolder.open({ dir: runDir, command: o.command, values: o.values, sources: o.sources,
     modelKind: o.options.modelKind, epochs: o.options.epochs, weighting: o.options.lossWeighting.strategy, data: o.data, tf,
-    ...(o.options.resumeFrom ? { resumeFrom: o.options.resumeFrom } : {}) });
+    ...(o.options.resumeFrom ? { resumeFrom: o.options.resumeFrom } : {}), ...(targets ? { targets } : {}) });
   o.log.info({ runDir }, 'run folder');
   const progress = o.out.isTTY === true ? new ProgressLine(o.out, o.options.epochs) : undefined;
   return {
