@@ -1,39 +1,38 @@
 import { hostname } from 'node:os';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Dealer } from 'zeromq';
 import type { ActiveBackend } from '../shared/compute/backend.js';
-import { gatherBatch, type OmniglotData, type Split as DataSplit } from '../shared/dataset/omniglot.js';
-import type { HeadStat } from '../shared/model/heads.js';
+import type { OmniglotData } from '../shared/dataset/omniglot.js';
 import type { Logger } from '../shared/common/logger.js';
-import type { Batch } from '../shared/model/batch.js';
-import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
-import { ModelRunner, type EvalResult } from '../shared/model/model-runner.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import type { EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from './send-queue.js';
 import { usesIpv6 } from '../shared/common/endpoint.js';
-import type { NamedTensor } from '../shared/common/named-tensor.js';
-import { augmentBatch } from '../shared/dataset/augment.js';
 import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
+import { ModelCompute } from './model-compute.js';
+import type { ShardCompute } from './shard-compute.js';
 
-export interface WorkerOptions {
+interface WorkerBaseOptions {
   /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
   readonly connect: string;
-  readonly data: OmniglotData;
-  readonly backend: ActiveBackend;
   readonly modelKind: ModelKind;
   readonly name: string;
   readonly log: Logger;
   readonly security: ClientSecurity;
-  /** Samples per forward/backward call; larger shards are computed in chunks and summed. */
-  readonly microBatch?: number;
   /** Hello again when the coordinator has been silent this long (it may have restarted). */
   readonly coordinatorTimeoutMs?: number;
   /** Give up (exit kind 'gave-up') after this long without a word from a coordinator while not joined; none: never. */
   readonly joinTimeoutMs?: number;
 }
+
+/** The model on a dataset (production), or, for the scale benchmark only, another compute made per worker start. */
+export type WorkerOptions = WorkerBaseOptions & ({
+  readonly data: OmniglotData;
+  readonly backend: ActiveBackend;
+  /** Samples per forward/backward call; larger shards are computed in chunks and summed. */
+  readonly microBatch?: number;
+} | { readonly compute: () => ShardCompute });
 
 /** How a worker ended: the coordinator's shutdown, a refusal, or a local stop. */
 export type WorkerExit =
@@ -52,7 +51,7 @@ type WorkerState = 'joining' | 'ready' | 'closed';
 export class TrainingWorker {
   private readonly socket: Dealer;
   private readonly queue: SendQueue<Uint8Array>;
-  private readonly runner: ModelRunner;
+  private readonly compute: ShardCompute;
   private readonly log: Logger;
   private state: WorkerState = 'joining';
   private heartbeat: NodeJS.Timeout | undefined;
@@ -66,7 +65,8 @@ export class TrainingWorker {
     this.socket = socket;
     this.queue = new SendQueue(socket, 16);
     this.log = options.log.child({ component: 'worker', workerName: options.name });
-    this.runner = ModelRunner.create(options.modelKind, options.backend.tf, { characterAlphabet: options.data.characterAlphabet });
+    this.compute = 'compute' in options ? options.compute()
+      : new ModelCompute(options.data, options.backend, options.modelKind, options.microBatch);
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -108,15 +108,15 @@ export class TrainingWorker {
     this.state = 'closed';
     clearInterval(this.heartbeat);
     this.socket.close();
-    this.runner.dispose();
+    this.compute.dispose();
     this.finish(exit);
   }
 
   private sayHello(): void {
     const o = this.options;
     this.lastHelloMs = performance.now();
-    void this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: o.backend.name,
-      datasetFingerprint: o.data.fingerprint, workerName: o.name, modelKind: o.modelKind, host: hostname(),
+    void this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: this.compute.backendName,
+      datasetFingerprint: this.compute.datasetFingerprint, workerName: o.name, modelKind: o.modelKind, host: hostname(),
       pid: process.pid }).catch((error: unknown) => this.log.warn({ err: error }, 'hello not sent'));
   }
 
@@ -174,7 +174,7 @@ export class TrainingWorker {
           clearInterval(this.heartbeat);
           this.heartbeat = setInterval(() => this.tick(), this.heartbeatMs);
         }
-        this.log.info({ workerId: message.workerId, backend: this.options.backend.name }, 'joined the run');
+        this.log.info({ workerId: message.workerId, backend: this.compute.backendName }, 'joined the run');
         return;
       case 'refused':
         if (message.code === 'ERR_NOT_REGISTERED') {
@@ -187,7 +187,7 @@ export class TrainingWorker {
         this.close({ kind: 'refused', code: message.code, reason: message.reason });
         return;
       case 'weights':
-        this.runner.setParams(message.tensors);
+        this.compute.setParams(message.tensors);
         return;
       case 'step':
         await this.answerStep(message);
@@ -216,17 +216,9 @@ export class TrainingWorker {
   private async answerStep(m: StepAssignment): Promise<void> {
     const started = performance.now();
     try {
-      let sum: NamedTensor[] | undefined;
-      let heads: HeadStat[] = [];
-      for (const chunk of this.chunks(this.options.data.train, m.sampleIndices)) {
-        const input = m.augment ? augmentBatch(chunk.batch, chunk.indices, m.augmentSeed, m.epoch) : chunk.batch;
-        const result = this.runner.gradients(input, m.lossWeights);
-        sum = sum ? addInto(sum, result.grads) : result.grads;
-        heads = sumHeadStats([heads, result.heads]);
-        await yieldToEventLoop();
-      }
+      const { grads, heads } = await this.compute.gradients(m);
       await this.send({ type: 'gradients', taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleIndices.length,
-        grads: sum ?? [], heads, computeMs: performance.now() - started });
+        grads, heads, computeMs: performance.now() - started });
     } catch (error) {
       this.log.error({ err: error, task: m.taskId }, 'step failed');
       await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
@@ -236,14 +228,7 @@ export class TrainingWorker {
 
   private async answerEval(m: EvalRequest): Promise<void> {
     try {
-      const split = m.split === 'test' ? this.options.data.test : this.options.data.train;
-      const parts: EvalResult[] = [];
-      for (const chunk of this.chunks(split, m.sampleIndices)) {
-        parts.push(this.runner.evaluate(chunk.batch));
-        await yieldToEventLoop();
-      }
-      const heads = sumHeadStats(parts.map((p) => p.heads));
-      const agreement = sumAgreement(parts.map((p) => p.agreement));
+      const { heads, agreement } = await this.compute.evaluate(m);
       await this.send({ type: 'eval-result', taskId: m.taskId, sampleCount: m.sampleIndices.length, heads,
         ...(agreement ? { agreement } : {}) });
     } catch (error) {
@@ -252,22 +237,4 @@ export class TrainingWorker {
         .catch(() => undefined);
     }
   }
-
-  /** Micro-batches of a shard; gradients and stats are sums, so chunking changes nothing but rounding. */
-  private *chunks(split: DataSplit, indices: Uint32Array): Generator<{ batch: Batch; indices: Uint32Array }> {
-    const size = this.options.microBatch ?? 64;
-    for (let start = 0; start < indices.length; start += size) {
-      const part = indices.subarray(start, start + size);
-      yield { batch: gatherBatch(split, part), indices: part };
-    }
-  }
-}
-
-function addInto(sum: NamedTensor[], more: readonly NamedTensor[]): NamedTensor[] {
-  sum.forEach((t, i) => {
-    const src = more[i]!.data;
-    const dst = t.data;
-    for (let k = 0; k < dst.length; k++) dst[k]! += src[k]!;
-  });
-  return sum;
 }
