@@ -5,8 +5,9 @@ import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { RunEventSink, ShardReport } from './observe/run-events.js';
-import type { LrSchedule } from './lr-schedule.js';
+import type { LrScaling, LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
+import type { ExchangeDesign } from './step-exchange/designs.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
 
@@ -25,8 +26,11 @@ export interface CoordinatorOptions {
   readonly seed: number;
   readonly epochs: number;
   readonly globalBatch: number;
-  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
+  /** `learningRate` is the base rate; `scaling` (default none) scales it with the global batch. */
+  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule; readonly scaling?: LrScaling };
   readonly lossWeighting: LossWeighting;
+  /** How shard results become the next weights on the workers (coordinator/step-exchange/); default central-sgd. */
+  readonly exchange?: ExchangeDesign;
   readonly augment: boolean;
   /** Workers needed before a step starts; below it the coordinator waits and says so. */
   readonly minWorkers: number;

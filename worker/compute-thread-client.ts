@@ -5,7 +5,8 @@ import { DdpError } from '../shared/common/errors.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
-import { movableBuffers, type ComputeAnswer, type ComputeInit, type ComputeReport, type ComputeRequest } from './compute-messages.js';
+import { movableBuffers, type ComputeInit, type ComputeReport, type ComputeRequest } from './compute-messages.js';
+import type { ComputeEngine, ComputeEvents } from './compute-engine.js';
 
 export interface ComputeThreadOptions {
   readonly modelKind: ModelKind;
@@ -14,13 +15,6 @@ export interface ComputeThreadOptions {
   readonly microBatch: number;
   /** Test hook: see ComputeInit.delayMsPerTask. */
   readonly delayMsPerTask?: number;
-}
-
-export interface ComputeEvents {
-  /** Each task's answer, in the order the tasks were given. */
-  readonly onAnswer: (answer: ComputeAnswer) => void;
-  /** The thread died on its own (an uncaught error, out of memory); no further answer will come. */
-  readonly onCrash: (error: Error) => void;
 }
 
 type ThreadState = 'running' | 'ended';
@@ -32,7 +26,7 @@ const THREAD_FILE = new URL('./compute-thread.js', import.meta.url);
  * holds up heartbeats. Ending it (terminate) abandons the task in flight with the thread's memory, model included;
  * nothing is disposed under a running step.
  */
-export class ComputeThread {
+export class ComputeThread implements ComputeEngine {
   private state: ThreadState = 'running';
 
   private constructor(private readonly thread: Worker, readonly backend: Pick<ActiveBackend, 'name' | 'reason'>) {}

@@ -11,27 +11,35 @@ import { SendQueue } from './send-queue.js';
 import { usesIpv6 } from '../shared/common/endpoint.js';
 import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
 import type { ComputeAnswer } from './compute-messages.js';
+import type { ComputeEngine, ComputeEvents } from './compute-engine.js';
 import { ComputeThread } from './compute-thread-client.js';
 
-export interface WorkerOptions {
+interface WorkerBaseOptions {
   /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
   readonly connect: string;
-  readonly data: OmniglotData;
-  /** Started in the compute thread; the hello reports the one that came up. */
-  readonly backend: BackendChoice;
   readonly modelKind: ModelKind;
   readonly name: string;
   readonly log: Logger;
   readonly security: ClientSecurity;
-  /** Samples per forward/backward call; larger shards are computed in chunks and summed. */
-  readonly microBatch?: number;
   /** Until the welcome says the coordinator's worker timeout: hello again after this much silence (it may have restarted). */
   readonly coordinatorTimeoutMs?: number;
-  /** Test hook: the compute thread blocks this long before each task, as a slow device would. Tests only. */
-  readonly computeDelayMs?: number;
   /** Give up (exit kind 'gave-up') after this long without a word from a coordinator while not joined; none: never. */
   readonly joinTimeoutMs?: number;
 }
+
+/** The model on a dataset in a compute thread (production), or, for the scale benchmark only, another engine. */
+export type WorkerOptions = WorkerBaseOptions & ({
+  readonly data: OmniglotData;
+  /** Started in the compute thread; the hello reports the one that came up. */
+  readonly backend: BackendChoice;
+  /** Samples per forward/backward call; larger shards are computed in chunks and summed. */
+  readonly microBatch?: number;
+  /** Test hook: the compute thread blocks this long before each task, as a slow device would. Tests only. */
+  readonly computeDelayMs?: number;
+} | {
+  /** Benchmark aid: an engine standing in for the model, and the dataset fingerprint it claims in the hello. */
+  readonly engine: { readonly datasetFingerprint: string; start(events: ComputeEvents): Promise<ComputeEngine> };
+});
 
 /** How a worker ended: the coordinator's shutdown, a refusal, or a local stop. */
 export type WorkerExit =
@@ -52,7 +60,7 @@ type WorkerState = 'joining' | 'ready' | 'leaving' | 'closed';
 export class TrainingWorker {
   private readonly queue: SendQueue<Uint8Array>;
   private readonly log: Logger;
-  private compute!: ComputeThread;
+  private compute!: ComputeEngine;
   private state: WorkerState = 'joining';
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatMs = 1000;
@@ -78,14 +86,16 @@ export class TrainingWorker {
       ipv6: usesIpv6(options.connect) });
     const worker = new TrainingWorker(options, socket);
     try {
-      worker.compute = await ComputeThread.start({ modelKind: options.modelKind, backend: options.backend, data: options.data,
-        microBatch: options.microBatch ?? 64, delayMsPerTask: options.computeDelayMs ?? 0 }, {
+      const events: ComputeEvents = {
         onAnswer: (answer) => worker.deliver(answer),
         onCrash: (error) => {
           worker.log.error({ err: error }, 'compute thread failed');
           void worker.stop(`compute thread failed: ${error.message}`);
         },
-      });
+      };
+      worker.compute = 'engine' in options ? await options.engine.start(events)
+        : await ComputeThread.start({ modelKind: options.modelKind, backend: options.backend, data: options.data,
+          microBatch: options.microBatch ?? 64, delayMsPerTask: options.computeDelayMs ?? 0 }, events);
       await applyClientSecurity(socket, options.security);
     } catch (error) {
       socket.close();
@@ -135,7 +145,7 @@ export class TrainingWorker {
     const o = this.options;
     this.lastHelloMs = performance.now();
     void this.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: this.compute.backend.name,
-      datasetFingerprint: o.data.fingerprint, workerName: o.name, modelKind: o.modelKind, host: hostname(),
+      datasetFingerprint: 'engine' in o ? o.engine.datasetFingerprint : o.data.fingerprint, workerName: o.name, modelKind: o.modelKind, host: hostname(),
       pid: process.pid }).catch((error: unknown) => this.log.warn({ err: error }, 'hello not sent'));
   }
 

@@ -7,7 +7,7 @@ import type { ModelSpec } from '../../shared/model/model-spec.js';
 import type { Agreement, Split } from '../../shared/protocol/messages.js';
 import type { CoordinatorOptions, TrainResult } from '../coordinator-options.js';
 import { summarizeHeads, type HeadSummary } from '../head-metrics.js';
-import { learningRateAt } from '../lr-schedule.js';
+import { scaledLearningRateAt } from '../lr-schedule.js';
 import type { ShardReport } from '../observe/run-events.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
@@ -90,8 +90,8 @@ export class Trainer<S> {
     let learningRate = o.sgd.learningRate;
     while (at.stepInEpoch < steps) {
       const batch = globalBatchAt(order, o.globalBatch, at.stepInEpoch);
-      learningRate = learningRateAt(o.sgd.learningRate, o.sgd.schedule, { epoch: at.epoch, stepInEpoch: at.stepInEpoch,
-        stepsPerEpoch: steps, epochs: o.epochs });
+      learningRate = scaledLearningRateAt(o.sgd.learningRate, o.sgd.schedule, o.sgd.scaling ?? { kind: 'none' }, o.globalBatch,
+        { epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, epochs: o.epochs });
       const started = performance.now();
       const lossWeights = [...o.lossWeighting.current()];
       const { heads, shards } = await this.runStep(batch, learningRate);

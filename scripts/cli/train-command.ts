@@ -22,7 +22,7 @@ export const trainCommand = defineCommand({
   options: TABLE,
   async run({ values, sources, log }) {
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
-    const { data, options } = await prepareCoordinator(values, log);
+    const { data, options } = await prepareCoordinator(values, log, values.workers);
     if (options.security.kind === 'curve' && !values.curve) {
       throw new DdpError('ERR_BAD_CONFIG', 'train starts its own workers: use --curve for keys made for this run (key files and --allow-list are for `coordinator` and `worker`)');
     }
