@@ -4,7 +4,9 @@ import type { HeadStat } from '../shared/heads.js';
 import { stepId, taskId, type StepId, type TaskId } from '../shared/ids.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { modelSpec, type ModelSpec } from '../shared/model/model-spec.js';
-import { encodeMessage, decodeMessage } from '../shared/protocol/codec.js';
+import { boundedText } from '../shared/logging/bounded-text.js';
+import { encodeMessage } from '../shared/protocol/codec.js';
+import { runWireLimits, type WireLimits } from '../shared/protocol/wire-limits.js';
 import type { Agreement, EvalResult, Gradients, Hello, Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import type { NamedTensor } from '../shared/tensor/named-tensor.js';
@@ -22,6 +24,9 @@ import type { EpochSummary, TrainingState } from './training-state.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 import { applyServerSecurity } from './server-security.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
+import { logDroppedConnections, readInbound } from './inbound-frame.js';
+import { DEFAULT_GATE, PeerGate } from './peer-gate.js';
+import { peerIdentity } from './peer-identity.js';
 
 type StepShard = { readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[] };
 type EvalShard = { readonly heads: readonly HeadStat[]; readonly agreement: Agreement | undefined };
@@ -38,6 +43,8 @@ export class Coordinator {
   private readonly socket: Router;
   private readonly registry = new WorkerRegistry();
   private readonly spec: ModelSpec;
+  private readonly limits: WireLimits;
+  private readonly gate: PeerGate;
   private readonly log: Logger;
   private params: readonly NamedTensor[];
   private sgdState: SgdState;
@@ -53,6 +60,8 @@ export class Coordinator {
   private constructor(private readonly options: CoordinatorOptions, socket: Router, readonly endpoint: string) {
     this.socket = socket;
     this.spec = modelSpec(options.modelKind);
+    this.limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
+    this.gate = new PeerGate({ maxFaults: options.maxWorkerFaults, ...DEFAULT_GATE });
     this.log = options.log.child({ component: 'coordinator' });
     const resume = options.resumeFrom;
     this.params = resume ? resume.params : options.initialParams;
@@ -63,7 +72,10 @@ export class Coordinator {
 
   /** Binds the socket. @throws DdpError ERR_INSECURE_BIND for a non-loopback bind without CURVE or --insecure. */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
-    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    // Frames over the run's largest legitimate message are dropped by libzmq before they are read into memory.
+    const limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
+    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0, maxMessageSize: limits.maxMessageBytes });
+    logDroppedConnections(socket, limits, options.log.child({ component: 'coordinator' }));
     await applyServerSecurity(socket, options.bind, options.security, options.log);
     await socket.bind(options.bind);
     const endpoint = socket.lastEndpoint ?? options.bind;
@@ -290,9 +302,21 @@ export class Coordinator {
   private handleFrame(routingId: Buffer, frame: Buffer): void {
     const sender = this.registry.byRoutingId(routingId);
     const from = sender ? { worker: sender.id, workerName: sender.name } : { routingId: routingId.toString('hex') };
-    const decoded = decodeMessage(frame);
-    if (!decoded.ok) {
+    const decoded = readInbound(frame, sender !== undefined, this.limits);
+    if (decoded.kind === 'refused') {
       this.refuseInput(sender, routingId, decoded.code, decoded.reason, from);
+      return;
+    }
+    if (decoded.kind === 'stranger') {
+      // Not decoded: a peer that has not joined gets nothing read beyond which message it sent.
+      if (decoded.body === 'gradients' || decoded.body === 'evalResult') {
+        // Typically a worker declared lost that was only slow: its task went to another worker already.
+        this.log.warn({ ...from, type: decoded.body, code: 'ERR_STALE_TASK' }, `dropped ${decoded.body} from a worker that is not registered (lost or never joined)`);
+      } else {
+        this.log.warn({ ...from, type: decoded.body, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+      }
+      void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_NOT_REGISTERED',
+        reason: 'say hello first' }));
       return;
     }
     const message = decoded.message;
@@ -300,18 +324,7 @@ export class Coordinator {
       this.handleHello(routingId, decoded.protocolVersion, message);
       return;
     }
-    if (!sender) {
-      if (message.type === 'gradients' || message.type === 'eval-result') {
-        // Typically a worker declared lost that was only slow: its task went to another worker already.
-        this.log.warn({ ...from, task: message.taskId, ...(message.type === 'gradients' ? { step: message.stepId } : {}),
-          code: 'ERR_STALE_TASK' }, `dropped ${message.type} from a worker that is not registered (lost or never joined)`);
-      } else {
-        this.log.warn({ ...from, type: message.type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
-      }
-      void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_NOT_REGISTERED',
-        reason: 'say hello first' }));
-      return;
-    }
+    if (!sender) return; // unreachable: readInbound decodes only hellos from strangers
     if (decoded.protocolVersion !== PROTOCOL_VERSION) {
       this.refuseInput(sender, routingId, 'ERR_PROTOCOL_VERSION', `envelope version ${decoded.protocolVersion}`, from);
       return;
@@ -327,11 +340,11 @@ export class Coordinator {
         this.handleEvalResult(sender, message);
         return;
       case 'goodbye':
-        this.log.info({ worker: sender.id, workerName: sender.name, reason: message.reason }, 'worker left');
+        this.log.info({ worker: sender.id, workerName: sender.name, reason: boundedText(message.reason) }, 'worker left');
         this.dropWorker(sender, 'left');
         return;
       case 'error':
-        this.log.warn({ worker: sender.id, code: message.code, task: message.taskId, message: message.message }, 'worker failed a task');
+        this.log.warn({ worker: sender.id, code: boundedText(message.code, 40), task: message.taskId, message: boundedText(message.message) }, 'worker failed a task');
         this.reassign(sender, [message.taskId]);
         // A worker that fails every task would otherwise be handed its share back forever and pin the round.
         this.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${message.taskId}: ${message.message}`, from);
@@ -350,11 +363,13 @@ export class Coordinator {
   private handleHello(routingId: Buffer, envelopeVersion: number, hello: Hello): void {
     const o = this.options;
     const refuse = (code: ErrorCode, reason: string): void => {
-      this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid, code, reason },
-        'refused worker');
+      this.log.warn({ routingId: routingId.toString('hex'), workerName: boundedText(hello.workerName, 64), host: boundedText(hello.host, 64),
+        workerPid: hello.pid, code, reason }, 'refused worker');
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code, reason }));
     };
-    const problem = admissionProblem(hello, envelopeVersion, { datasetFingerprint: o.dataset.fingerprint, modelKind: o.modelKind });
+    const identity = peerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
+    const problem = this.gate.helloProblem(identity, routingId.toString('hex'), performance.now())
+      ?? admissionProblem(hello, envelopeVersion, { datasetFingerprint: o.dataset.fingerprint, modelKind: o.modelKind });
     if (problem) {
       refuse(problem.code, problem.reason);
       return;
@@ -421,10 +436,12 @@ export class Coordinator {
   }
 
   /** Logs a refused input; a registered worker past its fault limit is disconnected. */
-  private refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, reason: string, from: object): void {
+  private refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, fullReason: string, from: object): void {
+    const reason = boundedText(fullReason);
     this.log.warn({ ...from, code, reason }, `refused input: ${reason}`);
     if (!sender) return;
-    sender.faults += 1;
+    // Counted against the worker's identity, not its connection: a new hello does not wipe the record.
+    sender.faults = this.gate.recordFault(peerIdentity({ host: sender.host, pid: sender.pid, name: sender.name }));
     if (sender.faults > this.options.maxWorkerFaults) {
       this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
       void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_TOO_MANY_FAULTS',

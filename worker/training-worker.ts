@@ -9,7 +9,9 @@ import type { Batch } from '../shared/model/batch.js';
 import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
 import { ModelRunner, type EvalResult } from '../shared/model/model-runner.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
+import { boundedText } from '../shared/logging/bounded-text.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
+import { runWireLimits, type WireLimits } from '../shared/protocol/wire-limits.js';
 import type { EvalRequest, Message, StepAssignment } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from '../shared/transport/send-queue.js';
@@ -50,6 +52,7 @@ export class TrainingWorker {
   private readonly queue: SendQueue<Uint8Array>;
   private readonly runner: ModelRunner;
   private readonly log: Logger;
+  private readonly limits: WireLimits;
   private state: WorkerState = 'joining';
   private heartbeat: NodeJS.Timeout | undefined;
   private heartbeatMs = 1000;
@@ -62,6 +65,7 @@ export class TrainingWorker {
     this.socket = socket;
     this.queue = new SendQueue(socket, 16);
     this.log = options.log.child({ component: 'worker', workerName: options.name });
+    this.limits = workerWireLimits(options);
     this.runner = ModelRunner.create(options.modelKind, options.backend.tf, { characterAlphabet: options.data.characterAlphabet });
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
@@ -70,7 +74,10 @@ export class TrainingWorker {
 
   static async start(options: WorkerOptions): Promise<TrainingWorker> {
     // Reconnect quickly after a coordinator restart; the hello waits in the queue until the connection is up.
-    const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000 });
+    // Frames over the largest legitimate message of this model and dataset are dropped by libzmq unread.
+    const limits = workerWireLimits(options);
+    const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000,
+      maxMessageSize: limits.maxMessageBytes });
     await applyClientSecurity(socket, options.security);
     const worker = new TrainingWorker(options, socket);
     // Watch before connecting: a handshake refused before the monitor exists would go unseen, and libzmq does not
@@ -137,7 +144,7 @@ export class TrainingWorker {
       for await (const [frame] of this.socket) {
         if (!frame) continue;
         this.lastHeardMs = performance.now();
-        const decoded = decodeMessage(frame);
+        const decoded = decodeMessage(frame, this.limits);
         if (!decoded.ok) {
           this.log.warn({ code: decoded.code, reason: decoded.reason }, 'ignored a malformed frame from the coordinator');
           continue;
@@ -218,7 +225,7 @@ export class TrainingWorker {
         grads: sum ?? [], heads, computeMs: performance.now() - started });
     } catch (error) {
       this.log.error({ err: error, task: m.taskId }, 'step failed');
-      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
+      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: boundedText((error as Error).message), taskId: m.taskId })
         .catch(() => undefined);
     }
   }
@@ -237,7 +244,7 @@ export class TrainingWorker {
         ...(agreement ? { agreement } : {}) });
     } catch (error) {
       this.log.error({ err: error, task: m.taskId }, 'evaluation failed');
-      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
+      await this.send({ type: 'error', code: 'ERR_COMPUTE', message: boundedText((error as Error).message), taskId: m.taskId })
         .catch(() => undefined);
     }
   }
@@ -259,4 +266,9 @@ function addInto(sum: NamedTensor[], more: readonly NamedTensor[]): NamedTensor[
     for (let k = 0; k < dst.length; k++) dst[k]! += src[k]!;
   });
   return sum;
+}
+
+/** The bounds of what the coordinator may send this worker: weights of its model, index lists of its dataset's splits. */
+function workerWireLimits(o: WorkerOptions): WireLimits {
+  return runWireLimits(o.modelKind, [o.data.train.size, o.data.test.size]);
 }

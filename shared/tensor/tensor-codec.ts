@@ -1,3 +1,4 @@
+import { boundedText, describeList } from '../logging/bounded-text.js';
 import { elementCount, type NamedTensor } from './named-tensor.js';
 
 /** Tensors cross the wire as raw float32 bytes; this bounds what a malformed shape can make us allocate. */
@@ -46,16 +47,17 @@ export function encodeTensor(tensor: NamedTensor): WireTensor {
  */
 export function decodeTensor(wire: WireTensor): NamedTensor {
   const shape = wire.shape;
+  const name = boundedText(wire.name, 60);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new RangeError(`tensor '${wire.name}' has an invalid shape [${shape.join(',')}]`);
+    throw new RangeError(`tensor '${name}' has an invalid shape ${describeList(shape)}`);
   }
   const elements = elementCount(shape);
   if (elements > MAX_TENSOR_ELEMENTS) {
-    throw new RangeError(`tensor '${wire.name}' shape [${shape.join(',')}] exceeds ${MAX_TENSOR_ELEMENTS} elements`);
+    throw new RangeError(`tensor '${name}' shape ${describeList(shape)} exceeds ${MAX_TENSOR_ELEMENTS} elements`);
   }
   if (wire.data.byteLength !== elements * 4) {
     throw new RangeError(
-      `tensor '${wire.name}' shape [${shape.join(',')}] needs ${elements * 4} bytes, got ${wire.data.byteLength}`,
+      `tensor '${name}' shape ${describeList(shape)} needs ${elements * 4} bytes, got ${wire.data.byteLength}`,
     );
   }
   return { name: wire.name, shape: [...shape], data: bytesToFloat32(wire.data) };

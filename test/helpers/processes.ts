@@ -23,7 +23,12 @@ export interface CliProcess {
 
 /** `node dist/scripts/cli.js <args>` with its log lines parsed as they arrive. */
 export function spawnCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
+  return spawnNode(CLI, args);
+}
+
+/** `node <script> <args>` (a compiled script under dist/) with its stderr log lines parsed as they arrive. */
+export function spawnNode(script: string, args: readonly string[]): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
   const log = new LineLog();
   const stdout: string[] = [];
   let partial = '';
