@@ -302,21 +302,14 @@ export class Coordinator {
   private handleFrame(routingId: Buffer, frame: Buffer): void {
     const sender = this.registry.byRoutingId(routingId);
     const from = sender ? { worker: sender.id, workerName: sender.name } : { routingId: routingId.toString('hex') };
-    const decoded = readInbound(frame, sender !== undefined, this.limits);
+    // A peer that never said hello gets nothing decoded beyond which message it sent (readInbound).
+    const decoded = readInbound(frame, sender !== undefined || this.registry.wasRegistered(routingId), this.limits);
     if (decoded.kind === 'refused') {
       this.refuseInput(sender, routingId, decoded.code, decoded.reason, from);
       return;
     }
     if (decoded.kind === 'stranger') {
-      // Not decoded: a peer that has not joined gets nothing read beyond which message it sent.
-      if (decoded.body === 'gradients' || decoded.body === 'evalResult') {
-        // Typically a worker declared lost that was only slow: its task went to another worker already.
-        this.log.warn({ ...from, type: decoded.body, code: 'ERR_STALE_TASK' }, `dropped ${decoded.body} from a worker that is not registered (lost or never joined)`);
-      } else {
-        this.log.warn({ ...from, type: decoded.body, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
-      }
-      void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_NOT_REGISTERED',
-        reason: 'say hello first' }));
+      this.refuseUnregistered(routingId, from, decoded.type);
       return;
     }
     const message = decoded.message;
@@ -324,7 +317,10 @@ export class Coordinator {
       this.handleHello(routingId, decoded.protocolVersion, message);
       return;
     }
-    if (!sender) return; // unreachable: readInbound decodes only hellos from strangers
+    if (!sender) {
+      this.refuseUnregistered(routingId, from, message.type, message);
+      return;
+    }
     if (decoded.protocolVersion !== PROTOCOL_VERSION) {
       this.refuseInput(sender, routingId, 'ERR_PROTOCOL_VERSION', `envelope version ${decoded.protocolVersion}`, from);
       return;
@@ -358,6 +354,19 @@ export class Coordinator {
         this.refuseInput(sender, routingId, 'ERR_UNKNOWN_MESSAGE', `'${message.type}' is not a worker message`, from);
         return;
     }
+  }
+
+  /** A message other than hello from a connection without a live worker; `message` only if it was decoded. */
+  private refuseUnregistered(routingId: Buffer, from: object, type: Message['type'], message?: Message): void {
+    if (type === 'gradients' || type === 'eval-result') {
+      // Typically a worker declared lost that was only slow: its task went to another worker already.
+      const task = message?.type === 'gradients' ? { task: message.taskId, step: message.stepId }
+        : message?.type === 'eval-result' ? { task: message.taskId } : {};
+      this.log.warn({ ...from, type, ...task, code: 'ERR_STALE_TASK' }, `dropped ${type} from a worker that is not registered (lost or never joined)`);
+    } else {
+      this.log.warn({ ...from, type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+    }
+    void this.sendFrame({ routingId }, encodeMessage({ type: 'refused', code: 'ERR_NOT_REGISTERED', reason: 'say hello first' }));
   }
 
   private handleHello(routingId: Buffer, envelopeVersion: number, hello: Hello): void {

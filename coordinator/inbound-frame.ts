@@ -2,7 +2,7 @@ import type { Router } from 'zeromq';
 import type { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logging/logger.js';
 import { decodeMessage } from '../shared/protocol/codec.js';
-import type { Message } from '../shared/protocol/messages.js';
+import type { Message, MessageType } from '../shared/protocol/messages.js';
 import type { WireLimits } from '../shared/protocol/wire-limits.js';
 import { peekEnvelope } from '../shared/protocol/wire-scan.js';
 
@@ -10,18 +10,19 @@ import { peekEnvelope } from '../shared/protocol/wire-scan.js';
 export type InboundFrame =
   | { readonly kind: 'message'; readonly protocolVersion: number; readonly message: Message }
   | { readonly kind: 'refused'; readonly code: ErrorCode; readonly reason: string }
-  /** A message other than hello from a sender that has not joined: `body` is the envelope's field name; nothing was decoded. */
-  | { readonly kind: 'stranger'; readonly body: string };
+  /** A message other than hello from a sender that never joined: only its type was read. */
+  | { readonly kind: 'stranger'; readonly type: MessageType };
 
 /**
- * Reads a frame from a joined worker in full (within `limits`); from anyone else only its envelope's body field,
- * and in full only a hello no larger than `limits.maxHelloBytes`.
+ * Reads a frame from a peer that said hello (a joined worker, or one since lost whose late answer is recognised)
+ * in full, within `limits`; from anyone else only its envelope's body field, and in full only a hello no larger
+ * than `limits.maxHelloBytes`.
  */
-export function readInbound(frame: Uint8Array, joined: boolean, limits: WireLimits): InboundFrame {
-  if (!joined) {
+export function readInbound(frame: Uint8Array, saidHello: boolean, limits: WireLimits): InboundFrame {
+  if (!saidHello) {
     const peek = peekEnvelope(frame);
     if (!peek.ok) return { kind: 'refused', code: peek.code, reason: peek.reason };
-    if (peek.body !== 'hello') return { kind: 'stranger', body: peek.body };
+    if (peek.body !== 'hello') return { kind: 'stranger', type: peek.body };
     if (frame.byteLength > limits.maxHelloBytes) {
       return { kind: 'refused', code: 'ERR_MESSAGE_LIMIT', reason: `hello of ${frame.byteLength} bytes, the limit is ${limits.maxHelloBytes}` };
     }

@@ -5,7 +5,8 @@ import { MODEL_KINDS, modelSpec } from '../shared/model/model-spec.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { MAX_SAMPLE_INDICES, runWireLimits, wireLimits } from '../shared/protocol/wire-limits.js';
-import { repeatedFieldKeys } from '../shared/protocol/wire-schema.js';
+import { COORDINATOR_MESSAGE_TYPES, WORKER_MESSAGE_TYPES } from '../shared/protocol/messages.js';
+import { BODY_FIELDS, repeatedFieldKeys } from '../shared/protocol/wire-schema.js';
 import { peekEnvelope, scanFrame } from '../shared/protocol/wire-scan.js';
 import { BODY, concat, envelope, field, hugeShapeFrame, manyTensorsFrame, nestedGroups, tag, varint } from './helpers/wire-frames.js';
 
@@ -98,7 +99,9 @@ test('what the protocol never sends is refused: groups, deep nesting, wrong wire
 
 test('routing peeks only at the envelope: which body, and at most one', (t) => {
   t.like(peekEnvelope(hugeShapeFrame(1000)), { ok: true, body: 'gradients' });
-  t.like(peekEnvelope(encodeMessage({ type: 'eval-result', taskId: taskId(1), sampleCount: 1, heads: [] })), { ok: true, body: 'evalResult' });
+  t.like(peekEnvelope(encodeMessage({ type: 'eval-result', taskId: taskId(1), sampleCount: 1, heads: [] })), { ok: true, body: 'eval-result' });
+  const types = new Set(BODY_FIELDS.values());
+  for (const type of [...WORKER_MESSAGE_TYPES, ...COORDINATOR_MESSAGE_TYPES]) t.true(types.has(type), `${type} is a body of the envelope`);
   t.like(peekEnvelope(new Uint8Array(0)), { ok: false, code: 'ERR_UNKNOWN_MESSAGE', reason: 'envelope has no message body' });
   const twoBodies = concat(envelope(BODY.hello, new Uint8Array(0)), field(BODY.gradients, new Uint8Array(0)));
   refused(t, peekEnvelope(twoBodies), 'ERR_BAD_MESSAGE', /both hello and gradients/);

@@ -1,3 +1,4 @@
+import type { MessageType } from './messages.js';
 import type { WireLimits } from './wire-limits.js';
 import { BODY_FIELDS, ENVELOPE_RULE, type FieldRule, type MessageRule } from './wire-schema.js';
 
@@ -117,12 +118,12 @@ export function scanFrame(frame: Uint8Array, limits: WireLimits): WireProblem | 
   return scanMessage(frame, 0, frame.byteLength, ENVELOPE_RULE, limits);
 }
 
-/** What routing needs of a frame: which message its envelope carries (by the proto's field name), read without decoding. */
-export type EnvelopePeek = { readonly ok: true; readonly body: string } | ({ readonly ok: false } & WireProblem)
+/** What routing needs of a frame: which message its envelope carries, read without decoding. */
+export type EnvelopePeek = { readonly ok: true; readonly body: MessageType } | ({ readonly ok: false } & WireProblem)
   | { readonly ok: false; readonly code: 'ERR_UNKNOWN_MESSAGE'; readonly reason: string };
 
 export function peekEnvelope(frame: Uint8Array): EnvelopePeek {
-  let body: string | undefined;
+  let body: MessageType | undefined;
   const walk = fields(frame, 0, frame.byteLength);
   for (let step = walk.next(); ; step = walk.next()) {
     if (step.done) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
+import type { MessageType } from './messages.js';
 
 /**
  * The shape of each protocol message as the wire walker needs it (field number -> kind), read from the descriptor
@@ -52,9 +53,9 @@ root.resolveAll();
 /** The Envelope's rule; every other message is reached from it. */
 export const ENVELOPE_RULE: MessageRule = ruleOf(root.lookupType('ddp.v1.Envelope'), new Map());
 
-/** Field number -> name of the Envelope's `body` oneof (hello, gradients, ...). */
-export const BODY_FIELDS: ReadonlyMap<number, string> = new Map(
-  root.lookupType('ddp.v1.Envelope').oneofs['body']!.fieldsArray.map((f) => [f.id, f.name]));
+/** Field number -> the message type the Envelope's `body` oneof carries there (evalResult -> 'eval-result'). */
+export const BODY_FIELDS: ReadonlyMap<number, MessageType> = new Map(root.lookupType('ddp.v1.Envelope').oneofs['body']!.fieldsArray
+  .map((f) => [f.id, f.name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) as MessageType]));
 
 /** Every repeated field of the protocol, by key: each needs a limit. */
 export function repeatedFieldKeys(rule: MessageRule = ENVELOPE_RULE, seen = new Set<string>()): string[] {

@@ -4,6 +4,7 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { createLogger } from '../../shared/logging/logger.js';
 import { writeWeightsFile } from '../../shared/tensor/weights-file.js';
 import { coordinatorOptions, type DatasetSizes } from './cluster.js';
+import type { LogLine } from './log-capture.js';
 import { spawnNode, type CliProcess } from './processes.js';
 
 /**
@@ -29,9 +30,15 @@ export function peakRssKb(pid: number | 'self' = 'self'): number {
 /** Starts the child and resolves once it listens, with the endpoint it bound. */
 export async function startCoordinatorProcess(config: CoordinatorProcessConfig): Promise<{ child: CliProcess; endpoint: string }> {
   const child = spawnNode(fileURLToPath(import.meta.url), [JSON.stringify(config)]);
-  const listening = await Promise.race([child.log.waitFor((l) => l.msg === 'coordinator listening', 60_000),
-    child.exited.then((code) => { throw new Error(`coordinator process exited (${code}) before listening`); })]);
+  const listening = await lineWhileAlive(child, (l) => l.msg === 'coordinator listening', 60_000);
   return { child, endpoint: String(listening['endpoint']) };
+}
+
+/** The first log line matching `match`; rejects at once, with the exit code, if the process ends first. */
+export function lineWhileAlive(child: CliProcess, match: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine> {
+  return Promise.race([child.log.waitFor(match, timeoutMs),
+    child.exited.then((code) => { throw new Error(`coordinator process exited (${code}); last lines:\n${
+      child.log.lines.slice(-5).map((l) => JSON.stringify(l)).join('\n')}`); })]);
 }
 
 async function main(): Promise<void> {
