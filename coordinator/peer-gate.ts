@@ -13,10 +13,11 @@ export interface PeerGateOptions {
 }
 
 /**
- * Five hellos at once, then one every ten seconds: an honest worker says hello once, and again only after ten
- * seconds of coordinator silence, so only a peer that re-registers in a loop meets the limit.
+ * Ten hellos at once, then one every two seconds: an honest worker says hello once, and again when it was declared
+ * lost (a loaded machine may do that often) or after ten seconds of coordinator silence, so only a peer that
+ * re-registers in a loop meets the limit. A worker refused for the rate tries again after a silence (worker/).
  */
-export const DEFAULT_GATE: Omit<PeerGateOptions, 'maxFaults'> = { helloBurst: 5, hellosPerSecond: 0.1, maxTracked: 4096 };
+export const DEFAULT_GATE: Omit<PeerGateOptions, 'maxFaults'> = { helloBurst: 10, hellosPerSecond: 0.5, maxTracked: 4096 };
 
 /** A Map that forgets its oldest entry past `max` entries. */
 class CappedMap<K, V> extends Map<K, V> {

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { Coordinator } from '../coordinator/coordinator.js';
@@ -9,7 +9,9 @@ import { runWireLimits } from '../shared/protocol/wire-limits.js';
 import { readWeightsFile } from '../shared/tensor/weights-file.js';
 import { coordinatorOptions, maxRelativeDifference, startWorkers, trainWith } from './helpers/cluster.js';
 import { lineWhileAlive, startCoordinatorProcess } from './helpers/coordinator-process.js';
-import { omniglotSubset } from './helpers/fixtures.js';
+import { silentLogger } from '../shared/logging/logger.js';
+import { TrainingWorker } from '../worker/training-worker.js';
+import { omniglotSubset, testBackend } from './helpers/fixtures.js';
 import { captureLog, refusal, type LogLine } from './helpers/log-capture.js';
 import { reap } from './helpers/processes.js';
 import { RawPeer, validHello } from './helpers/raw-peer.js';
@@ -150,20 +152,42 @@ test('hellos faster than the rate are refused, per connection and per worker ide
   const log = captureLog();
   const coordinator = await Coordinator.start(coordinatorOptions({ data, workers: 1, log: log.logger }));
   const shifty = new RawPeer(coordinator.endpoint);
-  const connections = Array.from({ length: 6 }, () => new RawPeer(coordinator.endpoint));
+  const connections = Array.from({ length: 11 }, () => new RawPeer(coordinator.endpoint));
   try {
     // One connection that claims a new identity with every hello.
-    for (let pid = 1; pid <= 6; pid++) await shifty.send(validHello(data, 'two-output', { pid, workerName: 'shifty' }));
+    for (let pid = 1; pid <= 11; pid++) await shifty.send(validHello(data, 'two-output', { pid, workerName: 'shifty' }));
     const limited = await log.waitFor(refusal('ERR_HELLO_RATE', 'from one connection'));
-    t.is(limited['workerPid'], 6);
+    t.is(limited['workerPid'], 11);
     t.is((await shifty.next('refused')).code, 'ERR_HELLO_RATE');
-    // One identity on six fresh connections.
+    // One identity on eleven fresh connections.
     for (const c of connections) await c.send(validHello(data, 'two-output', { workerName: 'hydra', pid: 99 }));
     await log.waitFor(refusal('ERR_HELLO_RATE', 'from one worker'));
-    t.is(log.lines.filter((l) => l.code === 'ERR_HELLO_RATE').length, 2, 'the sixth hello of each is refused, the first five are not');
+    t.is(log.lines.filter((l) => l.code === 'ERR_HELLO_RATE').length, 2, 'the eleventh hello of each is refused, the first ten are not');
   } finally {
     shifty.close();
     for (const c of connections) c.close();
+    await coordinator.close();
+  }
+});
+
+test('a real worker refused for the hello rate waits and joins later instead of exiting', async (t) => {
+  const data = await omniglotSubset(2);
+  const log = captureLog();
+  const coordinator = await Coordinator.start(coordinatorOptions({ data, workers: 1, log: log.logger }));
+  const impostor = new RawPeer(coordinator.endpoint);
+  try {
+    // Spend the identity's burst: the worker below says hello as host/pid/name 'patient' of this process.
+    for (let i = 0; i < 10; i++) await impostor.send(validHello(data, 'two-output', { workerName: 'patient', host: hostname(), pid: process.pid }));
+    await log.waitFor(() => log.matching('worker joined').length === 10);
+    const worker = await TrainingWorker.start({ connect: coordinator.endpoint, data, backend: await testBackend(), modelKind: 'two-output',
+      name: 'patient', log: silentLogger(), security: { kind: 'plain' }, coordinatorTimeoutMs: 2500 });
+    await log.waitFor((l) => l.msg === 'refused worker' && l.code === 'ERR_HELLO_RATE');
+    const joined = await log.waitFor(() => log.matching('worker joined').length === 11, 20_000);
+    t.is(joined['workerName'], 'patient');
+    t.is(await Promise.race([worker.finished.then(() => 'exited'), new Promise((r) => setTimeout(() => r('running'), 100))]), 'running');
+    await worker.stop('done');
+  } finally {
+    impostor.close();
     await coordinator.close();
   }
 });

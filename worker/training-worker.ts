@@ -179,6 +179,13 @@ export class TrainingWorker {
           if (performance.now() - this.lastHelloMs > 500) this.sayHello();
           return;
         }
+        if (message.code === 'ERR_HELLO_RATE') {
+          // Rejoined too often (e.g. declared lost again and again on a loaded machine): the next hello comes from
+          // tick(), after a coordinator timeout of silence, which is slower than the coordinator's refill rate.
+          this.log.warn({ code: message.code, reason: message.reason }, 'hello refused for now: too many hellos');
+          this.state = 'joining';
+          return;
+        }
         this.log.error({ code: message.code, reason: message.reason }, `refused by the coordinator: ${message.reason}`);
         this.close({ kind: 'refused', code: message.code, reason: message.reason });
         return;
