@@ -1,6 +1,7 @@
 import type { Agreement, HeadName, HeadStat } from '../shared/model/heads.js';
 import type { ModelSpec, ParamSpec } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
+import { boundedText, describeList } from '../shared/common/bounded-text.js';
 
 /**
  * Why a set of gradients must not reach the weights, or undefined when they may: the names, order and shapes must
@@ -11,9 +12,9 @@ export function gradientProblem(grads: readonly NamedTensor[], params: readonly 
   for (let i = 0; i < params.length; i++) {
     const g = grads[i]!;
     const p = params[i]!;
-    if (g.name !== p.name) return `gradient ${i} is named '${g.name.slice(0, 60)}', expected '${p.name}'`;
+    if (g.name !== p.name) return `gradient ${i} is named '${boundedText(g.name, 60)}', expected '${p.name}'`;
     if (g.shape.length !== p.shape.length || g.shape.some((d, k) => d !== p.shape[k])) {
-      return `gradient '${p.name}' has shape [${g.shape.join(',')}], expected [${p.shape.join(',')}]`;
+      return `gradient '${p.name}' has shape ${describeList(g.shape)}, expected ${describeList(p.shape)}`;
     }
     const data = g.data;
     for (let k = 0; k < data.length; k++) {

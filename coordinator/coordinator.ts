@@ -2,6 +2,7 @@ import type { Agreement, Split } from '../shared/protocol/messages.js';
 import { modelSpec } from '../shared/model/model-spec.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 import type { HeadSummary } from './head-metrics.js';
+import { runWireLimits } from '../shared/protocol/wire-limits.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { createExchange } from './step-exchange/designs.js';
 import { Trainer } from './trainer/trainer.js';
@@ -21,7 +22,8 @@ export class Coordinator {
     const resume = options.resumeFrom;
     const exchange = createExchange(options.exchange ?? 'central-sgd', { params: resume?.params ?? options.initialParams,
       sgdState: resume?.sgdState ?? [], model: spec.params, sgd: { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay } });
-    const pool = await WorkerPool.start({ bind: options.bind, security: options.security, datasetFingerprint: options.dataset.fingerprint,
+    const limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
+    const pool = await WorkerPool.start({ bind: options.bind, limits, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
       log: options.log, ...(options.events ? { events: options.events } : {}),

@@ -3,11 +3,13 @@ import { Dealer } from 'zeromq';
 import type { BackendChoice } from '../shared/compute/backend.js';
 import type { OmniglotData } from '../shared/dataset/omniglot.js';
 import type { Logger } from '../shared/common/logger.js';
-import type { ModelKind } from '../shared/model/model-spec.js';
+import { modelSpec, type ModelKind } from '../shared/model/model-spec.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
+import { runWireLimits, wireLimits, type WireLimits } from '../shared/protocol/wire-limits.js';
 import type { Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { SendQueue } from './send-queue.js';
+import { boundedText } from '../shared/common/bounded-text.js';
 import { usesIpv6 } from '../shared/common/endpoint.js';
 import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
 import type { ComputeAnswer } from './compute-messages.js';
@@ -60,6 +62,7 @@ type WorkerState = 'joining' | 'ready' | 'leaving' | 'closed';
 export class TrainingWorker {
   private readonly queue: SendQueue<Uint8Array>;
   private readonly log: Logger;
+  private readonly limits: WireLimits;
   private compute!: ComputeEngine;
   private state: WorkerState = 'joining';
   private heartbeat: NodeJS.Timeout | undefined;
@@ -73,6 +76,7 @@ export class TrainingWorker {
   private constructor(private readonly options: WorkerOptions, private readonly socket: Dealer) {
     this.queue = new SendQueue(socket, 16);
     this.log = options.log.child({ component: 'worker', workerName: options.name });
+    this.limits = workerWireLimits(options);
     this.silenceLimitMs = options.coordinatorTimeoutMs ?? 10_000;
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
@@ -82,8 +86,9 @@ export class TrainingWorker {
   /** @throws DdpError ERR_BACKEND_UNAVAILABLE when the compute thread cannot start the backend asked for. */
   static async start(options: WorkerOptions): Promise<TrainingWorker> {
     // Reconnect quickly after a coordinator restart; the hello waits in the queue until the connection is up.
+    // Frames over the largest legitimate message of this model and dataset are dropped by libzmq unread.
     const socket = new Dealer({ linger: 200, immediate: false, reconnectInterval: 200, reconnectMaxInterval: 2000,
-      ipv6: usesIpv6(options.connect) });
+      ipv6: usesIpv6(options.connect), maxMessageSize: workerWireLimits(options).maxMessageBytes });
     const worker = new TrainingWorker(options, socket);
     try {
       const events: ComputeEvents = {
@@ -177,7 +182,7 @@ export class TrainingWorker {
       for await (const [frame] of this.socket) {
         if (!frame) continue;
         this.lastHeardMs = performance.now();
-        const decoded = decodeMessage(frame);
+        const decoded = decodeMessage(frame, this.limits);
         if (!decoded.ok) {
           this.log.warn({ code: decoded.code, reason: decoded.reason }, 'ignored a malformed frame from the coordinator');
           continue;
@@ -214,6 +219,13 @@ export class TrainingWorker {
           // The coordinator restarted and does not know us: join again.
           this.state = 'joining';
           if (performance.now() - this.lastHelloMs > 500) this.sayHello();
+          return;
+        }
+        if (message.code === 'ERR_HELLO_RATE') {
+          // Rejoined too often (e.g. declared lost again and again on a loaded machine): the next hello comes from
+          // tick(), after a coordinator timeout of silence, which is slower than the coordinator's refill rate.
+          this.log.warn({ code: message.code, reason: message.reason }, 'hello refused for now: too many hellos');
+          this.state = 'joining';
           return;
         }
         this.log.error({ code: message.code, reason: message.reason }, `refused by the coordinator: ${message.reason}`);
@@ -263,7 +275,7 @@ export class TrainingWorker {
         return;
       case 'failed':
         this.log.error({ task: answer.taskId, reason: answer.message }, 'task failed');
-        void this.send({ type: 'error', code: 'ERR_COMPUTE', message: answer.message, taskId: answer.taskId }).catch(sent('error'));
+        void this.send({ type: 'error', code: 'ERR_COMPUTE', message: boundedText(answer.message), taskId: answer.taskId }).catch(sent('error'));
         return;
       case 'weights-refused':
         this.log.error({ reason: answer.message }, 'weights from the coordinator refused');
@@ -271,4 +283,12 @@ export class TrainingWorker {
         return;
     }
   }
+}
+
+/**
+ * The bounds of what the coordinator may send this worker: weights of its model, index lists of its dataset's splits
+ * (a benchmark engine without a dataset takes the widest lists).
+ */
+function workerWireLimits(o: WorkerOptions): WireLimits {
+  return 'engine' in o ? wireLimits([modelSpec(o.modelKind)]) : runWireLimits(o.modelKind, [o.data.train.size, o.data.test.size]);
 }

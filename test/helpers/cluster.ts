@@ -7,8 +7,15 @@ import { initialParams } from '../../shared/model/initial-params.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
 import { TrainingWorker, type WorkerOptions } from '../../worker/training-worker.js';
 
+/** What coordinator options need of a dataset: a child process running only the coordinator gets just this. */
+export interface DatasetSizes {
+  readonly fingerprint: string;
+  readonly train: { readonly size: number };
+  readonly test: { readonly size: number };
+}
+
 export interface ClusterOptions {
-  readonly data: OmniglotData;
+  readonly data: DatasetSizes;
   readonly modelKind?: ModelKind;
   readonly workers: number;
   readonly epochs?: number;
@@ -53,7 +60,7 @@ export async function startWorkers(endpoint: string, data: OmniglotData, count: 
 
 export { maxRelativeDifference } from './tolerance.js';
 
-export async function trainWith(o: ClusterOptions) {
+export async function trainWith(o: ClusterOptions & { readonly data: OmniglotData }) {
   const options = coordinatorOptions(o);
   const coordinator = await Coordinator.start(options);
   const workers = await startWorkers(coordinator.endpoint, o.data, o.workers, options.modelKind);
