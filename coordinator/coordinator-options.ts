@@ -4,6 +4,7 @@ import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { LrSchedule } from './lr-schedule.js';
+import type { DeadlinePolicy } from './pool/deadline.js';
 import type { ServerSecurity } from './server-security.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
@@ -33,6 +34,8 @@ export interface CoordinatorOptions {
   readonly workerTimeoutMs: number;
   /** Bad messages tolerated from one worker before it is disconnected. */
   readonly maxWorkerFaults: number;
+  /** Task deadlines; unset fields take defaultDeadlinePolicy(heartbeatIntervalMs, workerTimeoutMs). */
+  readonly deadlines?: Partial<DeadlinePolicy>;
   readonly initialParams: readonly NamedTensor[];
   /** A state to continue from (from a checkpoint); otherwise a fresh run from initialParams. */
   readonly resumeFrom?: TrainingState;

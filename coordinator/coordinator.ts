@@ -2,6 +2,7 @@ import type { Agreement, Split } from '../shared/protocol/messages.js';
 import { modelSpec } from '../shared/model/model-spec.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 import type { HeadSummary } from './head-metrics.js';
+import { defaultDeadlinePolicy } from './pool/deadline.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { CentralSgdExchange, type GradientShard } from './step-exchange/central-sgd.js';
 import { Trainer } from './trainer/trainer.js';
@@ -24,7 +25,7 @@ export class Coordinator {
     const pool = await WorkerPool.start({ bind: options.bind, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
-      log: options.log });
+      deadlines: { ...defaultDeadlinePolicy(options.heartbeatIntervalMs, options.workerTimeoutMs), ...options.deadlines }, log: options.log });
     return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint);
   }
 

@@ -1,0 +1,36 @@
+import { predictTaskMs, type TaskTimeFit } from './task-time-model.js';
+
+/** How long a task may take before its worker counts as a straggler and the task gets a backup. */
+export interface DeadlinePolicy {
+  /** Deadline = factor x the worker's predicted time for the task. */
+  readonly factor: number;
+  /** Least deadline of a worker with a fitted time: below it, timer and network noise dominate. */
+  readonly minMs: number;
+  /** Least deadline of a task its worker has no fitted time for (first task, warm-up: kernel compilation, caches). */
+  readonly warmupMs: number;
+  /** Missed deadlines in a row after which a worker is treated as faulty and disconnected. */
+  readonly maxMisses: number;
+}
+
+/** Defaults against the pool's liveness settings: a first task may take as long as the silence allowed a worker. */
+export function defaultDeadlinePolicy(heartbeatIntervalMs: number, workerTimeoutMs: number): DeadlinePolicy {
+  return { factor: 2, minMs: Math.max(500, 2 * heartbeatIntervalMs), warmupMs: workerTimeoutMs, maxMisses: 3 };
+}
+
+/**
+ * The deadline of a task of `samples`, in ms after it was sent. `own` is the worker's fitted time for such tasks;
+ * without one, the slowest fitted worker of `fleet` predicts it, and the warm-up floor applies. Pure.
+ */
+export function deadlineMs(policy: DeadlinePolicy, samples: number, own: TaskTimeFit | undefined, fleet: readonly TaskTimeFit[]): number {
+  if (own) return Math.max(policy.minMs, policy.factor * predictTaskMs(own, samples));
+  const slowest = Math.max(0, ...fleet.map((f) => predictTaskMs(f, samples)));
+  return Math.max(policy.warmupMs, policy.factor * slowest);
+}
+
+/**
+ * Deadlines a task still unanswered `elapsedMs` after it was sent has missed: one per whole deadline span, so a
+ * task that never comes back keeps counting against its worker while one merely late counts once. Pure.
+ */
+export function deadlinesMissed(elapsedMs: number, spanMs: number): number {
+  return spanMs > 0 && elapsedMs > 0 ? Math.floor(elapsedMs / spanMs) : 0;
+}

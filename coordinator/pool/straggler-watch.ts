@@ -1,0 +1,77 @@
+import type { Logger } from '../../shared/common/logger.js';
+import type { TaskId } from '../../shared/protocol/ids.js';
+import type { DeadlinePolicy } from './deadline.js';
+import { MissedDeadlines, workerIdentity } from './missed-deadlines.js';
+import type { RoundInFlight } from './round-runner.js';
+import { TaskClock } from './task-clock.js';
+import type { TaskKind, WorkerRecord, WorkerRegistry } from './worker-registry.js';
+
+/** How the watch reaches the pool: its workers, the round in flight, and the way out for a faulty worker. */
+export interface StragglerHooks {
+  readonly registry: WorkerRegistry;
+  readonly log: Logger;
+  current(): RoundInFlight | undefined;
+  /** Refuses and drops a worker (its tasks go back to the round). */
+  disconnect(worker: WorkerRecord, reason: string): void;
+}
+
+/**
+ * Holds every task to a deadline from its worker's fitted speed. A worker past a deadline is logged as a straggler
+ * (ERR_STRAGGLER) and the round backs up its pieces; one that misses `maxMisses` deadlines in a row (a task that
+ * never comes back keeps missing, once per deadline span) is disconnected, and refused if it says hello again.
+ */
+export class StragglerWatch {
+  private readonly clock: TaskClock;
+  private readonly misses: MissedDeadlines;
+
+  constructor(policy: DeadlinePolicy, private readonly hooks: StragglerHooks) {
+    this.clock = new TaskClock(policy);
+    this.misses = new MissedDeadlines(policy.maxMisses);
+  }
+
+  sent(task: TaskId, worker: WorkerRecord, kind: TaskKind, samples: number): void {
+    this.clock.started(task, worker, kind, samples, this.hooks.registry.ready(), performance.now());
+  }
+
+  /** An answer (of any verdict) from `worker`: times it, and an answer in time clears the worker's misses. */
+  answered(task: TaskId, worker: WorkerRecord): void {
+    if (this.clock.answered(task, worker, performance.now())?.inTime) this.misses.metDeadline(workerIdentity(worker));
+  }
+
+  failed(task: TaskId, worker: WorkerRecord): void {
+    this.clock.failed(task, worker, performance.now());
+  }
+
+  departed(worker: WorkerRecord): void {
+    this.clock.forget(worker.id);
+  }
+
+  busy(worker: WorkerRecord): boolean {
+    return this.clock.busy(worker.id);
+  }
+
+  /** Why a hello must be refused: its identity kept missing deadlines. */
+  barred(hello: { readonly host: string; readonly pid: number; readonly workerName: string }): string | undefined {
+    const identity = workerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
+    return this.misses.faulty(identity) ? `missed ${this.misses.misses(identity)} task deadlines in a row` : undefined;
+  }
+
+  /** Acts on the deadlines missed since the last check. */
+  check(nowMs: number): void {
+    const round = this.hooks.current();
+    for (const o of this.clock.overdue(nowMs)) {
+      const w = this.hooks.registry.get(o.worker);
+      if (!w || w.state !== 'ready') continue;
+      const miss = this.misses.miss(workerIdentity(w));
+      this.hooks.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, task: o.task, taskKind: o.kind,
+        samples: o.samples, elapsedMs: Math.round(o.elapsedMs), deadlineMs: Math.round(o.deadlineMs), missedInARow: miss.inARow,
+        ...(w.tasks.has(o.task) && round ? { round: round.kind, ...round.context } : { round: null }), code: 'ERR_STRAGGLER' },
+      'worker missed a task deadline: straggler');
+      if (miss.faulty) {
+        this.hooks.disconnect(w, `missed ${miss.inARow} task deadlines in a row`);
+        continue;
+      }
+      round?.straggling(w);
+    }
+  }
+}
