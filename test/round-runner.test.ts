@@ -16,10 +16,12 @@ const spec: RoundSpec<number[]> = {
 function setup() {
   const registry = new WorkerRegistry();
   const sent: { worker: WorkerRecord; request: EvalRequest }[] = [];
+  const outrun: [string, TaskId][] = [];
   let next = 1;
-  const runner = new RoundRunner(spec, 6, { registry, log: silentLogger(), nextTaskId: () => taskId(next++), busy: (w) => w.tasks.size > 0,
+  const runner = new RoundRunner(spec, 6, { registry, log: silentLogger(), nextTaskId: () => taskId(next++), busy: (w) => w.tasks.size > 0, freeInMs: () => 0,
+    outrun: (w, task) => outrun.push([w.id, task]),
     sendTask: (worker, _task, _samples, message: Message) => { if (message.type === 'eval-request') sent.push({ worker, request: message }); } });
-  return { registry, sent, runner };
+  return { registry, sent, runner, outrun };
 }
 const answer = (task: TaskId, sampleCount: number): EvalResult => ({ type: 'eval-result', taskId: task, sampleCount, heads: [] });
 
@@ -60,7 +62,7 @@ test('a departed worker\'s piece goes to the others; with nobody left it waits f
 });
 
 test('a straggler\'s piece gets a backup on the next idle worker; the first answer wins and the other is dropped', async (t) => {
-  const { registry, sent, runner } = setup();
+  const { registry, sent, runner, outrun } = setup();
   const a = registry.register(info(1), 0);
   const b = registry.register(info(2), 0);
   const finished = runner.run(Uint32Array.from([0, 1, 2, 3, 4, 5]));
@@ -72,13 +74,14 @@ test('a straggler\'s piece gets a backup on the next idle worker; the first answ
   t.is(sent[2]!.worker.id, b.id);
   t.deepEqual([...sent[2]!.request.sampleIndices], [0, 1, 2], 'the same piece');
   t.like(runner.answer(b, answer(sent[2]!.request.taskId, 3)), { kind: 'accepted' });
+  t.deepEqual(outrun, [[a.id, toA]], 'the straggler was outrun by its backup: that miss counts');
   t.like(runner.answer(a, answer(toA!, 3)), { kind: 'stale' }, 'the straggler\'s late answer is dropped by task id');
   t.deepEqual([...a.tasks], [], 'the withdrawn task is no longer a\'s');
   t.deepEqual(await finished, [[3], [3]]);
 });
 
 test('when the straggler answers first, the backup is withdrawn; a departed backup does not re-split the piece', async (t) => {
-  const { registry, sent, runner } = setup();
+  const { registry, sent, runner, outrun } = setup();
   const a = registry.register(info(1), 0);
   const b = registry.register(info(2), 0);
   const c = registry.register(info(3), 0);
@@ -94,6 +97,7 @@ test('when the straggler answers first, the backup is withdrawn; a departed back
   t.like(runner.answer(a, answer(toA!, 2)), { kind: 'accepted' });
   t.like(runner.answer(b, answer(toB!, 2)), { kind: 'accepted' });
   t.like(runner.answer(c, answer(backup.request.taskId, 2)), { kind: 'stale' });
+  t.deepEqual(outrun, [], 'a withdrawn backup counts against no one');
   t.deepEqual(await finished, [[2], [2], [2]]);
 });
 

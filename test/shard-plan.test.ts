@@ -52,6 +52,11 @@ test('a fast and a slow worker split a batch 3:1 in contiguous slices covering i
   t.deepEqual(seen, [...batch(32)]);
 });
 
+test('a worker still busy starts later and gets less', (t) => {
+  const shards = planShards(batch(30), [{ id: workerId('a'), ...rate(1) }, { id: workerId('b'), ...rate(1), readyInMs: 10 }]);
+  t.deepEqual(shards.map((s) => s.indices.length), [20, 10]);
+});
+
 test('workers whose share is zero get no shard', (t) => {
   const shards = planShards(batch(2), [{ id: workerId('a'), ...rate(1) }, { id: workerId('b'), ...rate(1) }, { id: workerId('c'), ...rate(1) }]);
   t.is(shards.length, 2);

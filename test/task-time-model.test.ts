@@ -34,6 +34,7 @@ test('a model follows a worker that slows down 5x within one answer, and keeps i
   t.true(close(model.fit!.perSampleMs, 2, 1e-3), 'the slope learnt from varied sizes survives a window of equal ones');
   model.observe(32, 5 * 164);
   t.true(close(predictTaskMs(model.fit!, 32), 5 * 164, 1e-3), `after one slow answer: ${JSON.stringify(model.fit)}`);
+  t.true(close(predictTaskMs(model.fit!, 8), 5 * 116, 1e-3), 'its fixed cost slowed down too: a smaller share is not underestimated');
   model.observe(0, 10);
   model.observe(5, Number.POSITIVE_INFINITY);
   t.true(close(predictTaskMs(model.fit!, 32), 5 * 164, 1e-3), 'empty or broken timings do not move it');

@@ -14,7 +14,7 @@ export interface DeadlinePolicy {
 
 /** Defaults against the pool's liveness settings: a first task may take as long as the silence allowed a worker. */
 export function defaultDeadlinePolicy(heartbeatIntervalMs: number, workerTimeoutMs: number): DeadlinePolicy {
-  return { factor: 2, minMs: Math.max(500, 2 * heartbeatIntervalMs), warmupMs: workerTimeoutMs, maxMisses: 3 };
+  return { factor: 2, minMs: Math.max(500, 2 * heartbeatIntervalMs), warmupMs: workerTimeoutMs, maxMisses: 4 };
 }
 
 /**
@@ -28,9 +28,16 @@ export function deadlineMs(policy: DeadlinePolicy, samples: number, own: TaskTim
 }
 
 /**
- * Deadlines a task still unanswered `elapsedMs` after it was sent has missed: one per whole deadline span, so a
- * task that never comes back keeps counting against its worker while one merely late counts once. Pure.
+ * Deadlines a task still unanswered `elapsedMs` after it started has missed: one at its deadline `spanMs`, then one
+ * more per `repeatMs` after it. A merely late task counts once or twice; one that never comes back (hung compute, a
+ * peer that never answers) keeps counting until its worker is treated as faulty. Pure.
  */
-export function deadlinesMissed(elapsedMs: number, spanMs: number): number {
-  return spanMs > 0 && elapsedMs > 0 ? Math.floor(elapsedMs / spanMs) : 0;
+export function deadlinesMissed(elapsedMs: number, spanMs: number, repeatMs: number): number {
+  if (!(spanMs > 0) || !(repeatMs > 0) || elapsedMs < spanMs) return 0;
+  return 1 + Math.floor((elapsedMs - spanMs) / repeatMs);
+}
+
+/** How often a task past its deadline counts again: not before another warm-up span, nor before another deadline. */
+export function repeatMissMs(policy: DeadlinePolicy, spanMs: number): number {
+  return Math.max(spanMs, policy.warmupMs);
 }

@@ -37,6 +37,10 @@ export interface RoundCrew {
   sendTask(worker: WorkerRecord, task: TaskId, samples: number, message: Message): void;
   /** Whether the worker still computes an earlier task, of this round or of one before. */
   busy(worker: WorkerRecord): boolean;
+  /** When it should be free for a new task (ms from now); undefined: it is late on one, no telling when. */
+  freeInMs(worker: WorkerRecord): number | undefined;
+  /** A backup answered before the straggler's own task. */
+  outrun(worker: WorkerRecord, task: TaskId): void;
 }
 
 export type AnswerVerdict = { readonly kind: 'accepted' } | { readonly kind: 'stale' }
@@ -67,6 +71,7 @@ export class RoundRunner<R> implements RoundInFlight {
   private readonly round: TaskRound<R>;
   /** Tasks of stragglers still waiting for an idle worker to back them up. */
   private readonly wantBackup = new Set<TaskId>();
+  private readonly backups = new Set<TaskId>();
 
   constructor(private readonly spec: RoundSpec<R>, total: number, private readonly crew: RoundCrew) {
     this.round = new TaskRound<R>(spec.kind, total);
@@ -105,6 +110,8 @@ export class RoundRunner<R> implements RoundInFlight {
       this.wantBackup.delete(other.task);
       this.crew.log.info({ worker: sender.id, task: answer.taskId, withdrawn: other.task, withdrawnFrom: other.worker,
         samples: answer.sampleCount, ...this.spec.context }, 'first answer for a backed-up piece taken; the other attempt is dropped');
+      const loser = this.crew.registry.get(other.worker);
+      if (loser && !this.backups.has(other.task)) this.crew.outrun(loser, other.task);
     }
     this.backUp();
     return { kind: 'accepted' };
@@ -155,6 +162,7 @@ export class RoundRunner<R> implements RoundInFlight {
       const backup = this.crew.nextTaskId();
       const piece = this.round.assignBackup(backup, task, best.id)!;
       this.wantBackup.delete(task);
+      this.backups.add(backup);
       best.tasks.add(backup);
       this.crew.log.info({ worker: best.id, task: backup, backupOf: task, straggler: this.round.workerOf(task), samples,
         ...this.spec.context }, 'backup task for a straggler\'s piece');
@@ -169,9 +177,11 @@ export class RoundRunner<R> implements RoundInFlight {
       this.crew.log.warn({ samples: sampleCount(pieces) }, 'no live worker: waiting for one');
       return;
     }
-    // A worker still computing an abandoned task would only queue more; plan around it unless no one else is free.
-    const free = ready.filter((w) => !this.crew.busy(w));
-    const capacities = plannedTimes(free.length > 0 ? free : ready, this.spec.kind);
+    // A worker still busy starts its share when it is free; one late on a task is planned around unless no one else is.
+    const free = ready.map((w) => ({ w, inMs: this.crew.freeInMs(w) })).filter((f) => f.inMs !== undefined);
+    const capacities = free.length > 0
+      ? plannedTimes(free.map((f) => f.w), this.spec.kind).map((c, i) => ({ ...c, readyInMs: free[i]!.inMs! }))
+      : plannedTimes(ready, this.spec.kind);
     for (const piece of pieces) {
       for (const shard of planShards(piece.indices, capacities)) {
         const task = this.crew.nextTaskId();

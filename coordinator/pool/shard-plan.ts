@@ -4,6 +4,8 @@ import { predictTaskMs, type TaskTimeFit } from './task-time-model.js';
 /** A worker as the planner sees it: its fitted task time. */
 export interface WorkerCapacity extends TaskTimeFit {
   readonly id: WorkerId;
+  /** When it can start (ms from now), if it is still busy; 0 when omitted. */
+  readonly readyInMs?: number;
 }
 
 export interface Shard {
@@ -15,7 +17,7 @@ export interface Shard {
 
 /**
  * Splits a global batch across workers so the step ends as early as the fitted task times allow (the makespan,
- * max over workers of fixedMs + perSampleMs x share, is minimal). Contiguous slices in worker order, adding up to the
+ * max over workers of readyInMs + fixedMs + perSampleMs x share, is minimal). Contiguous slices in worker order, adding up to the
  * batch exactly. A worker whose fixed cost alone exceeds what the others need gets no shard. Pure.
  * @throws RangeError when there are no workers for a non-empty batch or a cost is negative or not finite.
  */
@@ -26,8 +28,9 @@ export function planShards(batch: Uint32Array, workers: readonly WorkerCapacity[
     if (!(w.perSampleMs > 0) || !Number.isFinite(w.perSampleMs) || !(w.fixedMs >= 0) || !Number.isFinite(w.fixedMs)) {
       throw new RangeError(`worker ${w.id} has task time ${w.fixedMs} ms + ${w.perSampleMs} ms/sample`);
     }
+    if (!((w.readyInMs ?? 0) >= 0) || !Number.isFinite(w.readyInMs ?? 0)) throw new RangeError(`worker ${w.id} is ready in ${w.readyInMs} ms`);
   }
-  const sizes = makespanShares(batch.length, workers);
+  const sizes = makespanShares(batch.length, workers.map((w) => ({ fixedMs: w.fixedMs + (w.readyInMs ?? 0), perSampleMs: w.perSampleMs })));
   const shards: Shard[] = [];
   let start = 0;
   workers.forEach((w, i) => {

@@ -24,7 +24,8 @@ export class StragglerWatch {
   private readonly clock: TaskClock;
   private readonly misses: MissedDeadlines;
 
-  constructor(policy: DeadlinePolicy, private readonly hooks: StragglerHooks) {
+  /** `silentAfterMs`: a worker not heard from this long is not charged for a miss (it may be stopped, not hung). */
+  constructor(private readonly policy: DeadlinePolicy, private readonly silentAfterMs: number, private readonly hooks: StragglerHooks) {
     this.clock = new TaskClock(policy);
     this.misses = new MissedDeadlines(policy.maxMisses);
   }
@@ -50,28 +51,51 @@ export class StragglerWatch {
     return this.clock.busy(worker.id);
   }
 
+  freeInMs(worker: WorkerRecord): number | undefined {
+    return this.clock.freeInMs(worker.id, performance.now());
+  }
+
   /** Why a hello must be refused: its identity kept missing deadlines. */
   barred(hello: { readonly host: string; readonly pid: number; readonly workerName: string }): string | undefined {
     const identity = workerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
     return this.misses.faulty(identity) ? `missed ${this.misses.misses(identity)} task deadlines in a row` : undefined;
   }
 
-  /** Acts on the deadlines missed since the last check. */
+  /**
+   * Acts on the deadlines missed since the last check. Every miss gets the round to back the worker up. A first miss
+   * only counts against the worker if its backup then answers first (`outrun`); a task still unanswered a repeat
+   * span later counts each time. Misses count only while the worker's heartbeats still arrive (a silent worker is
+   * the liveness check's business and may come back, e.g. after SIGSTOP/SIGCONT), and a warm-up task (no fitted
+   * time yet: a first task may compile kernels) counts at most maxMisses - 1 times, so one slow first task never
+   * disconnects a worker on its own.
+   */
   check(nowMs: number): void {
     const round = this.hooks.current();
     for (const o of this.clock.overdue(nowMs)) {
       const w = this.hooks.registry.get(o.worker);
       if (!w || w.state !== 'ready') continue;
-      const miss = this.misses.miss(workerIdentity(w));
+      const heard = nowMs - w.lastSeenMs <= this.silentAfterMs;
+      const counts = heard && o.missed > 1 && (o.timed || o.missed < this.policy.maxMisses);
+      const identity = workerIdentity(w);
+      const miss = counts ? this.misses.miss(identity) : { inARow: this.misses.misses(identity), faulty: false };
       this.hooks.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, task: o.task, taskKind: o.kind,
-        samples: o.samples, elapsedMs: Math.round(o.elapsedMs), deadlineMs: Math.round(o.deadlineMs), missedInARow: miss.inARow,
-        ...(w.tasks.has(o.task) && round ? { round: round.kind, ...round.context } : { round: null }), code: 'ERR_STRAGGLER' },
-      'worker missed a task deadline: straggler');
+        samples: o.samples, elapsedMs: Math.round(o.elapsedMs), deadlineMs: Math.round(o.deadlineMs), timed: o.timed, heard,
+        missedInARow: miss.inARow, ...(w.tasks.has(o.task) && round ? { round: round.kind, ...round.context } : { round: null }),
+        code: 'ERR_STRAGGLER' }, 'worker missed a task deadline: straggler');
       if (miss.faulty) {
         this.hooks.disconnect(w, `missed ${miss.inARow} task deadlines in a row`);
         continue;
       }
       round?.straggling(w);
     }
+  }
+
+  /** A backup of `worker`'s late task answered first: the miss counts. */
+  outrun(worker: WorkerRecord, task: TaskId): void {
+    if (worker.state !== 'ready') return;
+    const miss = this.misses.miss(workerIdentity(worker));
+    this.hooks.log.warn({ worker: worker.id, workerName: worker.name, task, missedInARow: miss.inARow, code: 'ERR_STRAGGLER' },
+      'a backup answered before the straggler');
+    if (miss.faulty) this.hooks.disconnect(worker, `missed ${miss.inARow} task deadlines in a row`);
   }
 }

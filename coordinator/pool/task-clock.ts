@@ -1,6 +1,6 @@
 import type { TaskId, WorkerId } from '../../shared/protocol/ids.js';
-import { deadlineMs, deadlinesMissed, type DeadlinePolicy } from './deadline.js';
-import type { TaskTimeFit } from './task-time-model.js';
+import { deadlineMs, deadlinesMissed, repeatMissMs, type DeadlinePolicy } from './deadline.js';
+import { predictTaskMs, type TaskTimeFit } from './task-time-model.js';
 import type { TaskKind, WorkerRecord } from './worker-registry.js';
 
 interface Running {
@@ -10,6 +10,10 @@ interface Running {
   readonly samples: number;
   readonly sentAtMs: number;
   readonly deadlineMs: number;
+  /** Its predicted duration (the deadline over its factor). */
+  readonly predictedMs: number;
+  /** Whether the deadline came from the worker's own fitted time (false: a warm-up deadline). */
+  readonly timed: boolean;
   /** Deadlines already counted against the worker for this task. */
   missed: number;
 }
@@ -24,6 +28,8 @@ export interface Overdue {
   readonly deadlineMs: number;
   /** Deadlines this task has missed so far (1 on the first report). */
   readonly missed: number;
+  /** Whether the deadline came from the worker's own fitted time (false: a warm-up deadline). */
+  readonly timed: boolean;
 }
 
 /**
@@ -41,8 +47,10 @@ export class TaskClock {
   /** Starts the clock of a task just sent; `fleet` are the live workers, whose fitted times stand in for a newcomer's. */
   started(task: TaskId, worker: WorkerRecord, kind: TaskKind, samples: number, fleet: readonly WorkerRecord[], nowMs: number): void {
     const fits = fleet.map((w) => fitFor(w, kind)).filter((f): f is TaskTimeFit => f !== undefined);
-    this.running.set(task, { task, worker: worker.id, kind, samples, sentAtMs: nowMs, missed: 0,
-      deadlineMs: deadlineMs(this.policy, samples, fitFor(worker, kind), fits) });
+    const own = fitFor(worker, kind);
+    const deadline = deadlineMs(this.policy, samples, own, fits);
+    this.running.set(task, { task, worker: worker.id, kind, samples, sentAtMs: nowMs, missed: 0, timed: own !== undefined,
+      deadlineMs: deadline, predictedMs: own ? predictTaskMs(own, samples) : deadline / this.policy.factor });
   }
 
   /**
@@ -72,15 +80,27 @@ export class TaskClock {
     return false;
   }
 
-  /** Deadlines missed since the last call: each worker's running task, once per whole deadline span it is late. */
+  /**
+   * When the worker should be free for a new task, in ms from now: 0 when idle, the predicted rest of its running
+   * tasks otherwise, undefined when its running task is past its deadline (no telling when, if ever, it is free).
+   */
+  freeInMs(worker: WorkerId, nowMs: number): number | undefined {
+    const mine = [...this.running.values()].filter((r) => r.worker === worker);
+    if (mine.length === 0) return 0;
+    const elapsed = nowMs - this.startOf(mine[0]!);
+    if (elapsed > mine[0]!.deadlineMs) return undefined;
+    return Math.max(0, mine.reduce((ms, r) => ms + r.predictedMs, 0) - elapsed);
+  }
+
+  /** Deadlines missed since the last call by each worker's running task (see deadlinesMissed). */
   overdue(nowMs: number): Overdue[] {
     const out: Overdue[] = [];
     for (const r of this.oldestPerWorker()) {
       const elapsedMs = nowMs - this.startOf(r);
-      const missed = deadlinesMissed(elapsedMs, r.deadlineMs);
+      const missed = deadlinesMissed(elapsedMs, r.deadlineMs, repeatMissMs(this.policy, r.deadlineMs));
       if (missed <= r.missed) continue;
       r.missed = missed;
-      out.push({ task: r.task, worker: r.worker, kind: r.kind, samples: r.samples, elapsedMs, deadlineMs: r.deadlineMs, missed });
+      out.push({ task: r.task, worker: r.worker, kind: r.kind, samples: r.samples, elapsedMs, deadlineMs: r.deadlineMs, missed, timed: r.timed });
     }
     return out;
   }

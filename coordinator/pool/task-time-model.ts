@@ -89,8 +89,9 @@ export class TaskTimeModel {
     if (this.current && (this.slope !== undefined || this.covers(samples))) {
       const ratio = ms / predictTaskMs(this.current, samples);
       if (ratio > CHANGE_FACTOR || ratio < 1 / CHANGE_FACTOR) {
+        // Same shape, another pace: the old per-sample cost scaled by the change seeds the new window.
         this.timings.length = 0;
-        this.slope = undefined;
+        this.slope = this.current.fixedMs > 0 ? this.current.perSampleMs * ratio : undefined;
       }
     }
     this.timings.push({ samples, ms });

@@ -59,7 +59,7 @@ export class WorkerPool implements WorkerLinks {
       },
       roundInFlight: () => this.current,
     }, this.log);
-    this.stragglers = new StragglerWatch(options.deadlines, { registry: this.members.registry, log: this.log,
+    this.stragglers = new StragglerWatch(options.deadlines, 3 * options.heartbeatIntervalMs, { registry: this.members.registry, log: this.log,
       current: () => this.current, disconnect: (worker, reason) => {
         this.log.warn({ worker: worker.id, workerName: worker.name, reason, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps missing deadlines');
         this.sendMessage(worker, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason });
@@ -99,6 +99,7 @@ export class WorkerPool implements WorkerLinks {
     await this.waitForWorkers();
     const runner = new RoundRunner(spec, indices.length, { registry: this.members.registry, log: this.log,
       nextTaskId: () => taskId(this.nextTask++), busy: (worker) => this.stragglers.busy(worker),
+      freeInMs: (worker) => this.stragglers.freeInMs(worker), outrun: (worker, task) => this.stragglers.outrun(worker, task),
       sendTask: (worker, task, samples, message) => {
         this.stragglers.sent(task, worker, spec.kind, samples);
         void this.sendFrames(worker, [encodeMessage(message)]);

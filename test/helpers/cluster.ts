@@ -45,11 +45,12 @@ export function coordinatorOptions(o: ClusterOptions): CoordinatorOptions {
   };
 }
 
-/** In-process workers over real ZeroMQ sockets, connected to `endpoint`. */
-export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output', log: Logger = silentLogger()): Promise<TrainingWorker[]> {
+/** In-process workers over real ZeroMQ sockets, connected to `endpoint`, named `<namePrefix>-<n>`. */
+export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output', log: Logger = silentLogger(),
+  namePrefix = 'test-worker'): Promise<TrainingWorker[]> {
   const backend = await testBackend();
   return Promise.all(Array.from({ length: count }, (_, i) => TrainingWorker.start({ connect: endpoint, data, backend,
-    modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32 })));
+    modelKind, name: `${namePrefix}-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32 })));
 }
 
 export { maxRelativeDifference } from './tolerance.js';
