@@ -37,7 +37,10 @@ export function deadlinesMissed(elapsedMs: number, spanMs: number, repeatMs: num
   return 1 + Math.floor((elapsedMs - spanMs) / repeatMs);
 }
 
-/** How often a task past its deadline counts again: not before another warm-up span, nor before another deadline. */
+/**
+ * How often a task past its deadline counts again: every three deadline spans (a worker slowed 5x answers within
+ * 2.5 spans, so only a task 8x late or more counts twice), and never more often than the warm-up span.
+ */
 export function repeatMissMs(policy: DeadlinePolicy, spanMs: number): number {
-  return Math.max(spanMs, policy.warmupMs);
+  return Math.max(3 * spanMs, policy.warmupMs);
 }

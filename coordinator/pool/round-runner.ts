@@ -182,6 +182,8 @@ export class RoundRunner<R> implements RoundInFlight {
     const capacities = free.length > 0
       ? plannedTimes(free.map((f) => f.w), this.spec.kind).map((c, i) => ({ ...c, readyInMs: free[i]!.inMs! }))
       : plannedTimes(ready, this.spec.kind);
+    this.crew.log.debug({ ...this.spec.context, plan: capacities.map((c) => ({ worker: c.id, fixedMs: Math.round(c.fixedMs),
+      perSampleMs: Math.round(c.perSampleMs * 100) / 100, readyInMs: Math.round(c.readyInMs ?? 0) })) }, 'planning shards');
     for (const piece of pieces) {
       for (const shard of planShards(piece.indices, capacities)) {
         const task = this.crew.nextTaskId();

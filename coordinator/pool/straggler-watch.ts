@@ -6,6 +6,9 @@ import type { RoundInFlight } from './round-runner.js';
 import { TaskClock } from './task-clock.js';
 import type { TaskKind, WorkerRecord, WorkerRegistry } from './worker-registry.js';
 
+/** How far past its deadline a task outrun by its backup must be for the miss to count. */
+const OUTRUN_LATENESS = 1.5;
+
 /** How the watch reaches the pool: its workers, the round in flight, and the way out for a faulty worker. */
 export interface StragglerHooks {
   readonly registry: WorkerRegistry;
@@ -63,7 +66,7 @@ export class StragglerWatch {
 
   /**
    * Acts on the deadlines missed since the last check. Every miss gets the round to back the worker up. A first miss
-   * only counts against the worker if its backup then answers first (`outrun`); a task still unanswered a repeat
+   * only counts against the worker if its backup then answers first, well after the deadline (`outrun`); a task still unanswered a repeat
    * span later counts each time. Misses count only while the worker's heartbeats still arrive (a silent worker is
    * the liveness check's business and may come back, e.g. after SIGSTOP/SIGCONT), and a warm-up task (no fitted
    * time yet: a first task may compile kernels) counts at most maxMisses - 1 times, so one slow first task never
@@ -75,8 +78,9 @@ export class StragglerWatch {
       const w = this.hooks.registry.get(o.worker);
       if (!w || w.state !== 'ready') continue;
       const heard = nowMs - w.lastSeenMs <= this.silentAfterMs;
-      const counts = heard && o.missed > 1 && (o.timed || o.missed < this.policy.maxMisses);
+      const counts = heard && o.missed > 1 && this.chargeable(o);
       const identity = workerIdentity(w);
+      if (counts) this.clock.charge(o.task);
       const miss = counts ? this.misses.miss(identity) : { inARow: this.misses.misses(identity), faulty: false };
       this.hooks.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, task: o.task, taskKind: o.kind,
         samples: o.samples, elapsedMs: Math.round(o.elapsedMs), deadlineMs: Math.round(o.deadlineMs), timed: o.timed, heard,
@@ -90,9 +94,19 @@ export class StragglerWatch {
     }
   }
 
-  /** A backup of `worker`'s late task answered first: the miss counts. */
+  /** A warm-up task (no fitted time) is charged at most maxMisses - 1 misses: alone, it never makes a worker faulty. */
+  private chargeable(task: { readonly timed: boolean; readonly charged: number }): boolean {
+    return task.timed || task.charged < this.policy.maxMisses - 1;
+  }
+
+  /**
+   * A backup of `worker`'s late task answered first: the miss counts if the task was well past its deadline by then
+   * (OUTRUN_LATENESS x it); a backup that wins narrowly says more about noise in the fit than about the worker.
+   */
   outrun(worker: WorkerRecord, task: TaskId): void {
-    if (worker.state !== 'ready') return;
+    const late = this.clock.lateness(task, performance.now());
+    if (worker.state !== 'ready' || !late || late.elapsedMs < OUTRUN_LATENESS * late.deadlineMs || !this.chargeable(late)) return;
+    this.clock.charge(task);
     const miss = this.misses.miss(workerIdentity(worker));
     this.hooks.log.warn({ worker: worker.id, workerName: worker.name, task, missedInARow: miss.inARow, code: 'ERR_STRAGGLER' },
       'a backup answered before the straggler');

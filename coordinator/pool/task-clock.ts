@@ -14,8 +14,10 @@ interface Running {
   readonly predictedMs: number;
   /** Whether the deadline came from the worker's own fitted time (false: a warm-up deadline). */
   readonly timed: boolean;
-  /** Deadlines already counted against the worker for this task. */
+  /** Deadlines this task has missed so far. */
   missed: number;
+  /** Of those, the ones counted against its worker. */
+  charged: number;
 }
 
 /** A task past a deadline, reported once per deadline it misses. */
@@ -30,6 +32,8 @@ export interface Overdue {
   readonly missed: number;
   /** Whether the deadline came from the worker's own fitted time (false: a warm-up deadline). */
   readonly timed: boolean;
+  /** Misses of this task counted against its worker so far. */
+  readonly charged: number;
 }
 
 /**
@@ -49,7 +53,7 @@ export class TaskClock {
     const fits = fleet.map((w) => fitFor(w, kind)).filter((f): f is TaskTimeFit => f !== undefined);
     const own = fitFor(worker, kind);
     const deadline = deadlineMs(this.policy, samples, own, fits);
-    this.running.set(task, { task, worker: worker.id, kind, samples, sentAtMs: nowMs, missed: 0, timed: own !== undefined,
+    this.running.set(task, { task, worker: worker.id, kind, samples, sentAtMs: nowMs, missed: 0, charged: 0, timed: own !== undefined,
       deadlineMs: deadline, predictedMs: own ? predictTaskMs(own, samples) : deadline / this.policy.factor });
   }
 
@@ -72,6 +76,19 @@ export class TaskClock {
     if (this.running.get(task)?.worker !== worker.id) return;
     this.running.delete(task);
     this.lastAnswerMs.set(worker.id, nowMs);
+  }
+
+  /** How late a running task is: its time since it started, its deadline, and the misses it was charged. */
+  lateness(task: TaskId, nowMs: number): { readonly elapsedMs: number; readonly deadlineMs: number; readonly timed: boolean;
+    readonly charged: number; } | undefined {
+    const r = this.running.get(task);
+    return r ? { elapsedMs: nowMs - this.startOf(r), deadlineMs: r.deadlineMs, timed: r.timed, charged: r.charged } : undefined;
+  }
+
+  /** Notes a miss of this task counted against its worker. */
+  charge(task: TaskId): void {
+    const r = this.running.get(task);
+    if (r) r.charged += 1;
   }
 
   /** Whether the worker still computes a task of any round (e.g. one a backup already answered). */
@@ -100,7 +117,7 @@ export class TaskClock {
       const missed = deadlinesMissed(elapsedMs, r.deadlineMs, repeatMissMs(this.policy, r.deadlineMs));
       if (missed <= r.missed) continue;
       r.missed = missed;
-      out.push({ task: r.task, worker: r.worker, kind: r.kind, samples: r.samples, elapsedMs, deadlineMs: r.deadlineMs, missed, timed: r.timed });
+      out.push({ task: r.task, worker: r.worker, kind: r.kind, samples: r.samples, elapsedMs, deadlineMs: r.deadlineMs, missed, timed: r.timed, charged: r.charged });
     }
     return out;
   }

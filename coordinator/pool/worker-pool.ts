@@ -59,7 +59,7 @@ export class WorkerPool implements WorkerLinks {
       },
       roundInFlight: () => this.current,
     }, this.log);
-    this.stragglers = new StragglerWatch(options.deadlines, 3 * options.heartbeatIntervalMs, { registry: this.members.registry, log: this.log,
+    this.stragglers = new StragglerWatch(options.deadlines, options.workerTimeoutMs / 2, { registry: this.members.registry, log: this.log,
       current: () => this.current, disconnect: (worker, reason) => {
         this.log.warn({ worker: worker.id, workerName: worker.name, reason, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps missing deadlines');
         this.sendMessage(worker, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason });
