@@ -6,6 +6,7 @@ import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { RunEventSink, ShardReport } from './observe/run-events.js';
 import type { LrScaling, LrSchedule } from './lr-schedule.js';
+import type { DeadlinePolicy } from './pool/deadline.js';
 import type { ServerSecurity } from './server-security.js';
 import type { ExchangeDesign } from './step-exchange/designs.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
@@ -39,6 +40,8 @@ export interface CoordinatorOptions {
   readonly workerTimeoutMs: number;
   /** Bad messages tolerated from one worker before it is disconnected. */
   readonly maxWorkerFaults: number;
+  /** Task deadlines; unset fields take defaultDeadlinePolicy(heartbeatIntervalMs, workerTimeoutMs). */
+  readonly deadlines?: Partial<DeadlinePolicy>;
   readonly initialParams: readonly NamedTensor[];
   /** A state to continue from (from a checkpoint); otherwise a fresh run from initialParams. */
   readonly resumeFrom?: TrainingState;

@@ -3,6 +3,7 @@ import { modelSpec } from '../shared/model/model-spec.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 import type { HeadSummary } from './head-metrics.js';
 import { runWireLimits } from '../shared/protocol/wire-limits.js';
+import { defaultDeadlinePolicy } from './pool/deadline.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { createExchange } from './step-exchange/designs.js';
 import { Trainer } from './trainer/trainer.js';
@@ -26,6 +27,7 @@ export class Coordinator {
     const pool = await WorkerPool.start({ bind: options.bind, limits, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
+      deadlines: { ...defaultDeadlinePolicy(options.heartbeatIntervalMs, options.workerTimeoutMs), ...options.deadlines },
       log: options.log, ...(options.events ? { events: options.events } : {}),
       ...(options.datasetServer ? { datasetServer: options.datasetServer } : {}) });
     return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint);

@@ -1,54 +1,93 @@
 import test from 'ava';
 import { Coordinator, type StepInfo } from '../coordinator/coordinator.js';
 import { coordinatorOptions, maxRelativeDifference, trainWith } from './helpers/cluster.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
 import { omniglotSubset } from './helpers/fixtures.js';
-import { captureLog } from './helpers/log-capture.js';
+import { captureLog, type LogLine } from './helpers/log-capture.js';
 import { dataArgs, reap, spawnCli, type CliProcess } from './helpers/processes.js';
 
 // Chaos on real worker processes: during a two-epoch run, random workers are SIGKILLed (and one SIGTERMed) a few
-// milliseconds into a step, and replacements started. The run must finish, use every training sample exactly once
-// per epoch, and end with the weights of a failure-free run with the same seed.
+// milliseconds into a step, and replacements started; one is SIGSTOPped for longer than the worker timeout, then
+// SIGCONTed; one worker's compute hangs (heartbeats flowing) and another's slows down 5x, both simulated by the
+// test-only fault proxy (test/helpers/fault-proxy.ts) that holds back their answers. The run must finish, use every
+// training sample exactly once per epoch, and end with the weights of a failure-free run with the same seed. It
+// prints, per fault, the time to its detection (deadline or liveness) and to the completion of the step it held.
 
 const GLOBAL_BATCH = 64;
 const EPOCHS = 2;
+const WORKER_TIMEOUT_MS = 1500;
+const STOP_MS = WORKER_TIMEOUT_MS + 1000;
+type Fault = 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'hang' | 'slow';
 /** Global step (as onStep reports it, i.e. steps done) after which a worker is hit, and how. */
-const CHAOS: ReadonlyMap<number, 'SIGKILL' | 'SIGTERM'> = new Map([[3, 'SIGKILL'], [9, 'SIGTERM'], [16, 'SIGKILL'], [22, 'SIGKILL']]);
+const CHAOS: ReadonlyMap<number, Fault> = new Map([[3, 'SIGKILL'], [6, 'SIGSTOP'], [9, 'SIGTERM'], [12, 'hang'], [16, 'SIGKILL'],
+  [19, 'slow'], [22, 'SIGKILL']]);
 
-test('SIGKILLed and replaced worker processes lose no work: same samples, same weights', async (t) => {
+test('killed, stopped, hung and slowed worker processes lose no work: same samples, same weights', async (t) => {
   const data = await omniglotSubset(2);
   const lines = captureLog('info');
   const log = lines.logger;
   const children = new Map<string, CliProcess>();
-  const killed = new Set<string>();
-  const hits: { name: string; signal: string; at: number }[] = [];
+  const proxied = new Map<string, { proxy: FaultProxy; child: CliProcess }>();
+  const hit = new Set<string>();
+  const hits: { name: string; fault: Fault; at: number }[] = [];
   const steps: (StepInfo & { at: number })[] = [];
+  /** Faults waiting for a victim: a proxied worker holding a task of the step in flight, or a joined process. */
+  const deferred: Fault[] = [];
   let next = 1;
   let endpoint = '';
-  const spawnWorker = (): void => {
-    const name = `chaos-${next++}`;
-    children.set(name, spawnCli(['worker', `--connect=${endpoint}`, `--name=${name}`, '--log-level=warn', ...dataArgs(2)]));
+  const spawnWorker = (connect = endpoint, name = `chaos-${next++}`): CliProcess => {
+    const child = spawnCli(['worker', `--connect=${connect}`, `--name=${name}`, '--log-level=warn', ...dataArgs(2)]);
+    children.set(name, child);
+    return child;
   };
   const joined = (name: string) => lines.lines.some((l) => l.msg === 'worker joined' && l['workerName'] === name);
-  const options = coordinatorOptions({ data, workers: 2, epochs: EPOCHS, globalBatch: GLOBAL_BATCH, log,
-    overrides: { heartbeatIntervalMs: 200, workerTimeoutMs: 1500, onStep: (info) => {
-      steps.push({ ...info, at: performance.now() });
-      const signal = CHAOS.get(info.globalStep);
-      if (!signal) return;
-      // A little into the next step, so that the victim holds a shard.
+  const strike = (fault: Fault, step: number): void => {
+    if (fault === 'hang' || fault === 'slow') {
+      // A proxied worker that holds a task of this step, so the fault holds something up.
+      const victim = [...proxied].find(([n, p]) => !hit.has(n) && p.proxy.tasks.some((task) => task.stepId === step));
+      if (!victim) {
+        deferred.push(fault);
+        return;
+      }
+      hit.add(victim[0]);
+      victim[1].proxy.fault = fault === 'hang' ? { kind: 'hang' } : { kind: 'slow', factor: 5 };
+      hits.push({ name: victim[0], fault, at: performance.now() });
+      return;
+    }
+    const alive = [...children.keys()].filter((n) => n.startsWith('chaos-') && joined(n) && !hit.has(n));
+    const victim = alive[Math.floor(Math.random() * alive.length)];
+    if (victim === undefined) {
+      deferred.push(fault);
+      return;
+    }
+    hit.add(victim);
+    hits.push({ name: victim, fault, at: performance.now() });
+    const child = children.get(victim)!.child;
+    child.kill(fault);
+    if (fault === 'SIGSTOP') {
       setTimeout(() => {
-        const alive = [...children.keys()].filter((n) => joined(n) && !killed.has(n));
-        const victim = alive[Math.floor(Math.random() * alive.length)]!;
-        killed.add(victim);
-        hits.push({ name: victim, signal, at: performance.now() });
-        children.get(victim)!.child.kill(signal);
-        spawnWorker();
-      }, 30);
+        child.kill('SIGCONT');
+        hit.delete(victim); // it rejoins, and may be hit again
+      }, STOP_MS);
+    }
+    else spawnWorker();
+  };
+  const options = coordinatorOptions({ data, workers: 2, epochs: EPOCHS, globalBatch: GLOBAL_BATCH, log,
+    overrides: { heartbeatIntervalMs: 200, workerTimeoutMs: WORKER_TIMEOUT_MS, onStep: (info) => {
+      steps.push({ ...info, at: performance.now() });
+      const faults = [...deferred.splice(0), ...(CHAOS.has(info.globalStep) ? [CHAOS.get(info.globalStep)!] : [])];
+      // A little into the next step, so that the victim holds a shard.
+      if (faults.length > 0) setTimeout(() => faults.forEach((f) => strike(f, info.globalStep)), 30);
     } } });
   const coordinator = await Coordinator.start(options);
   endpoint = coordinator.endpoint;
   const started = performance.now();
   try {
-    for (let i = 0; i < 3; i++) spawnWorker();
+    for (const name of ['proxied-1', 'proxied-2']) {
+      const proxy = await FaultProxy.start(endpoint);
+      proxied.set(name, { proxy, child: spawnWorker(proxy.endpoint, name) });
+    }
+    spawnWorker();
     const result = await coordinator.train();
     await coordinator.close();
     const wallMs = performance.now() - started;
@@ -64,21 +103,33 @@ test('SIGKILLed and replaced worker processes lose no work: same samples, same w
       t.true(used.every((n) => n === 1), `epoch ${epoch}: every sample used once`);
     }
 
-    // Detection and recovery, per hit: SIGKILL -> 'worker lost' -> the step it held completes.
+    // Detection and recovery, per hit, from the coordinator's log: the first deadline miss or loss of the worker
+    // after the hit, and the completion of the step it held then.
     const report: string[] = [];
-    for (const hit of hits) {
-      if (hit.signal === 'SIGTERM') {
-        const left = await lines.waitFor((l) => l.msg === 'worker left' && l['workerName'] === hit.name, 1);
-        report.push(`${hit.name} SIGTERM: goodbye after ${Math.round(Number(left['at']) - hit.at)} ms`);
+    const after = (at: number, name: string, msgs: readonly string[]) =>
+      lines.lines.find((l) => Number(l['at']) > at && l['workerName'] === name && msgs.includes(l.msg ?? ''));
+    const stepDone = (line: LogLine | undefined) => {
+      const step = line?.['step'];
+      return typeof step === 'number' ? steps.find((s) => s.globalStep === step + 1) : undefined;
+    };
+    for (const h of hits) {
+      const since = (at: unknown) => `${Math.round(Number(at) - h.at)} ms`;
+      if (h.fault === 'SIGTERM') {
+        const left = await lines.waitFor((l) => l.msg === 'worker left' && l['workerName'] === h.name, 1);
+        report.push(`${h.name} SIGTERM: goodbye after ${since(left['at'])}`);
         continue;
       }
-      const lost = lines.lines.find((l) => l.msg === 'worker lost' && l['workerName'] === hit.name);
-      t.truthy(lost, `${hit.name} declared lost`);
-      if (!lost) continue;
-      const step = lost['step'];
-      const done = typeof step === 'number' ? steps.find((s) => s.globalStep === step + 1) : undefined;
-      report.push(`${hit.name} SIGKILL: lost after ${Math.round(Number(lost['at']) - hit.at)} ms (held step ${String(step)}, ` +
-        `tasks ${JSON.stringify(lost['tasks'])})` + (done ? `, step done ${Math.round(done.at - hit.at)} ms after the kill` : ''));
+      const detected = after(h.at, h.name, ['worker missed a task deadline: straggler', 'worker lost']);
+      t.truthy(detected, `${h.name} ${h.fault} detected`);
+      if (!detected) continue;
+      // The step it held: from the first line after the hit that names one (a miss outside a round names none).
+      const held = lines.lines.find((l) => Number(l['at']) > h.at && l['workerName'] === h.name && typeof l['step'] === 'number');
+      const done = stepDone(held);
+      const lost = after(h.at, h.name, ['worker lost']);
+      const dropped = after(h.at, h.name, ['disconnecting a worker that keeps missing deadlines']);
+      report.push(`${h.name} ${h.fault}: ${detected.msg === 'worker lost' ? 'lost' : 'missed its deadline'} after ${since(detected['at'])}` +
+        (done ? `, step ${String(held?.['step'])} done after ${since(done.at)}` : '') +
+        (lost && lost !== detected ? `, lost after ${since(lost['at'])}` : '') + (dropped ? `, disconnected after ${since(dropped['at'])}` : ''));
     }
     t.log(`run ${Math.round(wallMs)} ms; ${report.join('; ')}`);
     t.is(hits.length, CHAOS.size);
@@ -88,7 +139,9 @@ test('SIGKILLed and replaced worker processes lose no work: same samples, same w
     t.true(diff < 1e-4, `max relative difference ${diff}`);
   } finally {
     await coordinator.close().catch(() => undefined);
+    for (const c of children.values()) c.child.kill('SIGCONT');
     await Promise.race([Promise.all([...children.values()].map((c) => c.exited)), new Promise((r) => setTimeout(r, 3000))]);
     await reap([...children.values()]);
+    for (const p of proxied.values()) p.proxy.close();
   }
 });

@@ -28,17 +28,3 @@ test('silence past the timeout is what makes a worker lost', (t) => {
   b.lastSeenMs = 900;
   t.deepEqual(registry.silent(1000, 500).map((w) => w.id), [a.id]);
 });
-
-test('speed is a running mean of samples per second, so a fast worker earns a bigger share', (t) => {
-  const registry = new WorkerRegistry();
-  const fast = registry.register(info(1), 0);
-  const slow = registry.register(info(2), 0);
-  registry.recordSpeed(fast.id, 30, 100);
-  registry.recordSpeed(slow.id, 10, 100);
-  t.is(fast.speed, 300);
-  t.is(slow.speed, 100);
-  registry.recordSpeed(slow.id, 20, 100);
-  t.true(slow.speed > 100 && slow.speed < 200);
-  registry.recordSpeed(slow.id, 0, 0);
-  t.true(slow.speed > 100 && slow.speed < 200, 'an empty answer does not move the estimate');
-});

@@ -15,7 +15,9 @@ export type CompletionVerdict = 'accepted' | 'unknown-task' | 'wrong-worker' | '
 /**
  * The samples of one training step or one evaluation, spread over tasks. Tracks which task holds which piece, takes
  * each piece's result once, and hands back the pieces of a lost worker for reassignment, so every sample is
- * counted exactly once. Results come out ordered by offset, whatever order they arrived in.
+ * counted exactly once. A piece may be held by several tasks at once (a straggler's and its backup's): the first
+ * complete answer is its result and the others are withdrawn. Results come out ordered by offset, whatever order
+ * they arrived in, so the sum over a round does not depend on who answered first.
  */
 export class TaskRound<R> {
   private readonly pending = new Map<TaskId, PendingTask>();
@@ -48,6 +50,25 @@ export class TaskRound<R> {
     return this.waiting.splice(0, this.waiting.length);
   }
 
+  /** A second task for the piece `task` holds; the piece keeps its offset, so its result lands in the same place. */
+  assignBackup(task: TaskId, of: TaskId, worker: WorkerId): Piece | undefined {
+    const original = this.pending.get(of);
+    if (!original) return undefined;
+    this.pending.set(task, { offset: original.offset, indices: original.indices, worker });
+    return { offset: original.offset, indices: original.indices };
+  }
+
+  /** The pending tasks that hold the same piece as `task`, itself included. */
+  attempts(task: TaskId): TaskId[] {
+    const offset = this.pending.get(task)?.offset;
+    return offset === undefined ? [] : [...this.pending].filter(([, p]) => p.offset === offset).map(([t]) => t);
+  }
+
+  /** Pending tasks held by `worker`. */
+  tasksOf(worker: WorkerId): TaskId[] {
+    return [...this.pending].filter(([, p]) => p.worker === worker).map(([t]) => t);
+  }
+
   holds(task: TaskId): boolean {
     return this.pending.has(task);
   }
@@ -65,7 +86,8 @@ export class TaskRound<R> {
     if (!pending) return 'unknown-task';
     if (pending.worker !== worker) return 'wrong-worker';
     if (pending.indices.length !== sampleCount) return 'wrong-count';
-    this.pending.delete(task);
+    // Withdraw the other attempts at this piece: their answers are stale from now on.
+    for (const [t, p] of this.pending) if (p.offset === pending.offset) this.pending.delete(t);
     this.results.set(pending.offset, result);
     this.covered += sampleCount;
     if (this.covered === this.total) {
@@ -75,11 +97,15 @@ export class TaskRound<R> {
     return 'accepted';
   }
 
-  /** Takes back a task (its worker was lost or failed it); returns its piece for reassignment. */
+  /**
+   * Takes back a task (its worker was lost or failed it); returns its piece for reassignment, unless another task
+   * still holds the piece.
+   */
   reclaim(task: TaskId): Piece | undefined {
     const pending = this.pending.get(task);
     if (!pending) return undefined;
     this.pending.delete(task);
+    if ([...this.pending.values()].some((p) => p.offset === pending.offset)) return undefined;
     return { offset: pending.offset, indices: pending.indices };
   }
 

@@ -15,6 +15,9 @@ import { logDroppedConnections } from './dropped-connections.js';
 import { readInbound, type Inbound } from './inbox.js';
 import { RoundRunner, type RoundInFlight, type RoundSpec } from './round-runner.js';
 import { Membership, type MembershipTerms } from './membership.js';
+import type { DeadlinePolicy } from './deadline.js';
+import { predictTaskMs, type TaskTimeFit } from './task-time-model.js';
+import { StragglerWatch } from './straggler-watch.js';
 
 export interface PoolOptions extends MembershipTerms {
   readonly bind: string;
@@ -25,6 +28,8 @@ export interface PoolOptions extends MembershipTerms {
   readonly minWorkers: number;
   /** Messages (frames) a worker admitted needs before its first task, e.g. the current weights. */
   readonly joinFrames: () => readonly Uint8Array[];
+  /** Task deadlines from the workers' fitted speeds (see defaultDeadlinePolicy). */
+  readonly deadlines: DeadlinePolicy;
   readonly log: Logger;
   /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported. */
   readonly events?: RunEventSink;
@@ -42,6 +47,7 @@ export type PoolState = { readonly kind: 'open' } | { readonly kind: 'stopping';
  */
 export class WorkerPool implements WorkerLinks {
   private readonly members: Membership;
+  private readonly stragglers: StragglerWatch;
   private readonly log: Logger;
   private state: PoolState = { kind: 'open' };
   private current: RoundInFlight | undefined;
@@ -59,10 +65,19 @@ export class WorkerPool implements WorkerLinks {
         this.current?.workerJoined();
         this.workerJoined?.();
       },
-      departed: (worker, tasks) => this.current?.reclaim(worker, tasks, 'departed'),
+      departed: (worker, tasks) => {
+        this.stragglers.departed(worker);
+        this.current?.reclaim(worker, tasks, 'departed');
+      },
       roundInFlight: () => this.current,
       event: (body) => this.emit(body),
     }, this.log);
+    this.stragglers = new StragglerWatch(options.deadlines, options.workerTimeoutMs / 2, { registry: this.members.registry, log: this.log,
+      current: () => this.current, disconnect: (worker, reason) => {
+        this.log.warn({ worker: worker.id, workerName: worker.name, reason, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps missing deadlines');
+        this.sendMessage(worker, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason });
+        this.members.drop(worker, 'lost');
+      } });
     this.receiving = this.receiveLoop();
     this.monitor = setInterval(() => this.checkLiveness(), options.heartbeatIntervalMs);
   }
@@ -99,8 +114,12 @@ export class WorkerPool implements WorkerLinks {
     this.throwIfStopping();
     await this.waitForWorkers();
     const runner = new RoundRunner(spec, indices.length, { registry: this.members.registry, log: this.log,
-      send: (worker, message) => this.sendFrames(worker, [encodeMessage(message)]), nextTaskId: () => taskId(this.nextTask++),
-      event: (body) => this.emit(body) });
+      nextTaskId: () => taskId(this.nextTask++), busy: (worker) => this.stragglers.busy(worker),
+      freeInMs: (worker) => this.stragglers.freeInMs(worker), outrun: (worker, task) => this.stragglers.outrun(worker, task),
+      sendTask: (worker, task, samples, message) => {
+        this.stragglers.sent(task, worker, spec.kind, samples);
+        void this.sendFrames(worker, [encodeMessage(message)]);
+      }, event: (body) => this.emit(body) });
     this.current = runner;
     try {
       return await runner.run(indices);
@@ -215,9 +234,17 @@ export class WorkerPool implements WorkerLinks {
         this.members.refuseInput(inbound.sender, routingId, inbound.code, inbound.reason, from);
         return;
       }
-      case 'hello':
+      case 'hello': {
+        const barred = this.stragglers.barred(inbound.hello);
+        if (barred) {
+          this.log.warn({ routingId: routingId.toString('hex'), workerName: inbound.hello.workerName, reason: barred,
+            code: 'ERR_TOO_MANY_FAULTS' }, 'refused worker');
+          this.sendMessage({ routingId }, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason: barred });
+          return;
+        }
         this.members.admit(routingId, inbound.envelopeVersion, inbound.hello);
         return;
+      }
       case 'dataset-request':
         this.answerDatasetRequest(routingId, inbound.request, inbound.envelopeVersion);
         return;
@@ -242,6 +269,7 @@ export class WorkerPool implements WorkerLinks {
         return;
       case 'answer': {
         const a = inbound.answer;
+        this.stragglers.answered(a.taskId, sender);
         const verdict = this.current?.answer(sender, a) ?? { kind: 'stale' };
         if (verdict.kind === 'stale') {
           this.log.warn({ worker: sender.id, task: a.taskId, ...(a.type === 'gradients' ? { step: a.stepId } : {}), code: 'ERR_STALE_TASK' },
@@ -259,6 +287,7 @@ export class WorkerPool implements WorkerLinks {
       case 'task-failed': {
         const f = inbound.failure;
         this.log.warn({ worker: sender.id, code: boundedText(f.code, 40), task: f.taskId, message: boundedText(f.message) }, 'worker failed a task');
+        this.stragglers.failed(f.taskId, sender);
         this.current?.reclaim(sender, [f.taskId], 'failed');
         // A worker that fails every task would otherwise be handed its share back forever and pin the round.
         this.members.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${f.taskId}: ${f.message}`, { worker: sender.id, workerName: sender.name });
@@ -280,7 +309,13 @@ export class WorkerPool implements WorkerLinks {
     const now = performance.now();
     this.members.dropSilent(now);
     this.emit({ kind: 'worker-status', workers: this.members.registry.ready().map((w) => ({ worker: w.name, silentMs: now - w.lastSeenMs,
-      faults: w.faults, samplesPerSecond: w.speed })) });
+      faults: w.faults, samplesPerSecond: samplesPerSecond(w.taskTimes.step.fit) })) });
+    this.stragglers.check(now);
     this.broadcast([encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() })]);
   }
+}
+
+/** A worker's training rate for the views: samples per second of a 32-sample task under its fitted step times; 0 until fitted. */
+function samplesPerSecond(fit: TaskTimeFit | undefined): number {
+  return fit ? 32_000 / predictTaskMs(fit, 32) : 0;
 }

@@ -1,7 +1,11 @@
 import { workerId, type TaskId, type WorkerId } from '../../shared/protocol/ids.js';
+import { TaskTimeModel } from './task-time-model.js';
 
 /** A worker's life: ready (takes tasks), then lost (silent or disconnected) or left (said goodbye). */
 export type WorkerState = 'ready' | 'lost' | 'left';
+
+/** The kinds of task a worker is timed on, each with its own model (an evaluation has no backward pass). */
+export type TaskKind = 'step' | 'eval';
 
 export interface WorkerRecord {
   readonly id: WorkerId;
@@ -14,15 +18,12 @@ export interface WorkerRecord {
   readonly backend: string;
   state: WorkerState;
   lastSeenMs: number;
-  /** Samples per second, a running mean of its answers; starts at 1 so new workers get an even share. */
-  speed: number;
+  /** Its task times, fitted as fixed + per-sample cost from its recent answers; unfitted until it answers one. */
+  readonly taskTimes: Readonly<Record<TaskKind, TaskTimeModel>>;
   /** Bad messages it has sent; past the limit it is disconnected. */
   faults: number;
   readonly tasks: Set<TaskId>;
 }
-
-/** Rate of the running mean of a worker's speed: recent steps dominate, one slow step does not. */
-const SPEED_RATE = 0.3;
 
 /**
  * Who is connected and in what state. Pure bookkeeping (no sockets), so its transitions are tested on their own.
@@ -40,7 +41,8 @@ export class WorkerRegistry {
     if (previous) this.markGone(previous, 'left');
     const id = workerId(`w${this.nextNumber++}`);
     const record: WorkerRecord = { id, routingKey, routingId: info.routingId, name: info.name, host: info.host,
-      pid: info.pid, backend: info.backend, state: 'ready', lastSeenMs: nowMs, speed: 0, faults: 0, tasks: new Set() };
+      pid: info.pid, backend: info.backend, state: 'ready', lastSeenMs: nowMs, faults: 0,
+      taskTimes: { step: new TaskTimeModel(), eval: new TaskTimeModel() }, tasks: new Set() };
     this.byId.set(id, record);
     this.byRouting.set(routingKey, id);
     return record;
@@ -82,12 +84,5 @@ export class WorkerRegistry {
   /** Ready workers silent for longer than `timeoutMs`. */
   silent(nowMs: number, timeoutMs: number): WorkerRecord[] {
     return this.ready().filter((w) => nowMs - w.lastSeenMs > timeoutMs);
-  }
-
-  recordSpeed(id: WorkerId, samples: number, computeMs: number): void {
-    const record = this.byId.get(id);
-    if (!record || !(computeMs > 0) || samples <= 0) return;
-    const speed = (samples * 1000) / computeMs;
-    record.speed = record.speed === 0 ? speed : (1 - SPEED_RATE) * record.speed + SPEED_RATE * speed;
   }
 }

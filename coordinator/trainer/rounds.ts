@@ -31,7 +31,7 @@ export interface StepPlan {
 /** A training step's round: each task computes gradients on a piece of the global batch at the current weights. */
 export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: readonly HeadName[]): RoundSpec<StepShard<S>> {
   return {
-    kind: 'step', answer: 'gradients', refusal: 'ERR_BAD_GRADIENTS', timesWorkers: true, context: { step: plan.step },
+    kind: 'step', answer: 'gradients', refusal: 'ERR_BAD_GRADIENTS', context: { step: plan.step },
     task: (task, piece) => ({ type: 'step', taskId: task, stepId: plan.step, epoch: plan.epoch, weightsVersion: exchange.weightsVersion(),
       sampleIndices: piece.indices, lossWeights: plan.lossWeights, augment: plan.augment, augmentSeed: plan.augmentSeed }),
     read: (answer, sender) => {
@@ -50,7 +50,7 @@ export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: r
 /** An evaluation round: per-head sums (and agreement) of the current weights on a piece of a split. */
 export function evalRound(split: Split, weightsVersion: number, spec: ModelSpec): RoundSpec<EvalShard> {
   return {
-    kind: 'eval', answer: 'eval-result', refusal: 'ERR_BAD_MESSAGE', timesWorkers: false, context: { split },
+    kind: 'eval', answer: 'eval-result', refusal: 'ERR_BAD_MESSAGE', context: { split },
     task: (task, piece) => ({ type: 'eval-request', taskId: task, split, sampleIndices: piece.indices, weightsVersion }),
     read: (answer) => {
       if (answer.type !== 'eval-result') return { ok: false, problem: `${answer.type} is not an evaluation result` };

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ERR_BAD_GRADIENTS: 'gradients with wrong names, shapes, lengths or non-finite values',
   ERR_STALE_TASK: 'an answer for a task that is no longer pending',
   ERR_WORKER_LOST: 'a worker stopped answering',
+  ERR_STRAGGLER: 'a worker missed the deadline its measured speed set for a task',
   ERR_TOO_MANY_FAULTS: 'a worker sent bad messages too often and was disconnected',
   ERR_NOT_AUTHORIZED: 'a worker key that is not in the allow-list',
   ERR_INSECURE_BIND: 'binding a non-loopback address without CURVE (or a dashboard without --dashboard-token)',

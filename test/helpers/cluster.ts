@@ -51,11 +51,11 @@ export function coordinatorOptions(o: ClusterOptions): CoordinatorOptions {
   };
 }
 
-/** In-process workers over real ZeroMQ sockets, connected to `endpoint`; `extra` overrides their options. */
+/** In-process workers over real ZeroMQ sockets, connected to `endpoint`, named `<namePrefix>-<n>`; `extra` overrides their options. */
 export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output',
-  log: Logger = silentLogger(), extra: Partial<WorkerOptions> = {}): Promise<TrainingWorker[]> {
+  log: Logger = silentLogger(), namePrefix = 'test-worker', extra: Partial<WorkerOptions> = {}): Promise<TrainingWorker[]> {
   return Promise.all(Array.from({ length: count }, (_, i) => TrainingWorker.start({ connect: endpoint, data, backend: 'auto',
-    modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32, ...extra })));
+    modelKind, name: `${namePrefix}-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32, ...extra })));
 }
 
 export { maxRelativeDifference } from './tolerance.js';
