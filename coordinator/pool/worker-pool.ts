@@ -281,6 +281,6 @@ export class WorkerPool implements WorkerLinks {
     this.members.dropSilent(now);
     this.emit({ kind: 'worker-status', workers: this.members.registry.ready().map((w) => ({ worker: w.name, silentMs: now - w.lastSeenMs,
       faults: w.faults, samplesPerSecond: w.speed })) });
-    this.broadcast([encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() })]);
+    this.broadcast([encodeMessage({ type: 'heartbeat' })]);
   }
 }
