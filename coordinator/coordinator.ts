@@ -25,7 +25,7 @@ export class Coordinator {
       sgdState: resume?.sgdState ?? [], model: spec.params, sgd: { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay } });
     const limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
     const pool = await WorkerPool.start({ bind: options.bind, limits, security: options.security, datasetFingerprint: options.dataset.fingerprint,
-      modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
+      modelKind: options.modelKind, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
       deadlines: { ...defaultDeadlinePolicy(options.heartbeatIntervalMs, options.workerTimeoutMs), ...options.deadlines },
       log: options.log, ...(options.events ? { events: options.events } : {}),

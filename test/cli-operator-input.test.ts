@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
-import { workerId } from '../shared/protocol/ids.js';
+import { stepId, taskId } from '../shared/protocol/ids.js';
 import { MAX_SEED } from '../scripts/cli/option-tables.js';
 import { dataArgs, spawnCli } from './helpers/processes.js';
 
@@ -80,9 +80,9 @@ test('`keys --out` naming a file, and stray arguments to other commands, are one
   t.regex(evaluate.stderr, /evaluate takes one model folder, got 2 arguments/);
 });
 
-test('the largest accepted seed crosses the wire exactly', (t) => {
-  const decoded = decodeMessage(encodeMessage({ type: 'welcome', workerId: workerId('w-1'), heartbeatIntervalMs: 1000, workerTimeoutMs: 10_000,
-    modelKind: 'two-output', seed: MAX_SEED }));
+test('the largest accepted seed crosses the wire exactly, as the augmentation seed of a step', (t) => {
+  const decoded = decodeMessage(encodeMessage({ type: 'step', taskId: taskId(1), stepId: stepId(0), epoch: 0, weightsVersion: 0,
+    sampleIndices: Uint32Array.from([0]), lossWeights: new Map(), augment: true, augmentSeed: MAX_SEED }));
   t.true(decoded.ok);
-  t.is(decoded.ok && decoded.message.type === 'welcome' ? decoded.message.seed : undefined, MAX_SEED);
+  t.is(decoded.ok && decoded.message.type === 'step' ? decoded.message.augmentSeed : undefined, MAX_SEED);
 });

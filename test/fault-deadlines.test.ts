@@ -134,7 +134,7 @@ async function silentPeer(endpoint: string, data: OmniglotData, tasks: { message
     if (m.type === 'step' || m.type === 'eval-request') tasks.push({ message: m, at: performance.now() });
   });
   await peer.send(validHello(data, 'two-output', { workerName: 'silent-peer' }));
-  const beat = setInterval(() => void peer.send({ type: 'heartbeat', sentAtMs: Date.now() }).catch(() => undefined), 200);
+  const beat = setInterval(() => void peer.send({ type: 'heartbeat' }).catch(() => undefined), 200);
   return { peer, stop: () => { clearInterval(beat); peer.close(); } };
 }
 

@@ -87,14 +87,14 @@ test('huge repeated fields from a joined worker are refused by count before deco
     await peer.send({ type: 'error', code: 'ERR_COMPUTE', message: 'x'.repeat(1025), taskId: taskId(1) });
     await log.waitFor(refusal('ERR_MESSAGE_LIMIT', 'Error.message holds 1025 bytes, the limit is 1024'));
     // A frame of exactly the limit (a heartbeat padded with an unknown field) is read; one byte more is not.
-    const heartbeat = encodeMessage({ type: 'heartbeat', sentAtMs: 1 });
+    const heartbeat = encodeMessage({ type: 'heartbeat' });
     // Field 99's header: a 2-byte tag and a 4-byte length (for payloads of 2^21 to 2^28 bytes).
     const padTo = (size: number) => concat(heartbeat, field(99, new Uint8Array(size - heartbeat.length - 2 - 4)));
     const atLimit = padTo(limits.maxMessageBytes);
     t.is(atLimit.byteLength, limits.maxMessageBytes);
     const refusalsBefore = log.lines.filter((l) => l.code).length;
     await peer.send(atLimit);
-    await peer.send({ type: 'heartbeat', sentAtMs: 2 });
+    await peer.send({ type: 'heartbeat' });
     await new Promise((r) => setTimeout(r, 300));
     t.is(log.lines.filter((l) => l.code).length, refusalsBefore, 'a frame at the limit is accepted');
     // Strangers: a hello over its bound is refused unread; anything else is named by its envelope only.

@@ -5,7 +5,10 @@ import { taskId, stepId, workerId } from '../shared/protocol/ids.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import type { Message } from '../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
-import { decodeTensor, encodeTensor } from '../shared/protocol/tensor-codec.js';
+import { decodeTensor, encodeTensor, TensorEncoding } from '../shared/protocol/tensor-codec.js';
+import { DdpError } from '../shared/common/errors.js';
+import { ddp } from '../proto/generated/ddp.js';
+import { BODY, concat, envelope, field, tag, varint } from './helpers/wire-frames.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import { coordinatorOptions } from './helpers/cluster.js';
 import { omniglotSubset } from './helpers/fixtures.js';
@@ -16,7 +19,7 @@ const heads = [{ head: 'alphabet', lossSum: 3.25, correct: 2, count: 5 }] as con
 
 const EXAMPLES: readonly Message[] = [
   { type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: 'wasm', datasetFingerprint: 'ab'.repeat(32), workerName: 'w', modelKind: 'two-output', host: 'h', pid: 12 },
-  { type: 'welcome', workerId: workerId('w3'), heartbeatIntervalMs: 250, workerTimeoutMs: 4000, modelKind: 'two-input', seed: 2 ** 40 },
+  { type: 'welcome', workerId: workerId('w3'), heartbeatIntervalMs: 250, workerTimeoutMs: 4000, modelKind: 'two-input' },
   { type: 'refused', code: 'ERR_PROTOCOL_VERSION', reason: 'because' },
   { type: 'step', taskId: taskId(2 ** 33), stepId: stepId(9), epoch: 3, weightsVersion: 10, sampleIndices: Uint32Array.from([5, 0, 15423]),
     lossWeights: new Map([['alphabet', 0.33], ['character', 0.67]]), augment: true, augmentSeed: 42 },
@@ -24,7 +27,7 @@ const EXAMPLES: readonly Message[] = [
   { type: 'weights', version: 4, tensors: grads },
   { type: 'eval-request', taskId: taskId(3), split: 'test', sampleIndices: Uint32Array.from([1, 2]), weightsVersion: 4 },
   { type: 'eval-result', taskId: taskId(3), sampleCount: 5, heads, agreement: { agree: 1, impliedCorrect: 2, count: 5 } },
-  { type: 'heartbeat', sentAtMs: 1_700_000_000_000 },
+  { type: 'heartbeat' },
   { type: 'shutdown', reason: 'done', resumable: true },
   { type: 'error', code: 'ERR_COMPUTE', message: 'oops', taskId: taskId(8) },
   { type: 'goodbye', reason: 'SIGTERM' },
@@ -47,6 +50,22 @@ test('tensors travel as raw little-endian float32 bytes', (t) => {
   t.deepEqual([...wire.data.subarray(0, 4)], [0x00, 0x00, 0xc0, 0x3f]); // 1.5f little-endian
   t.throws(() => decodeTensor({ ...wire, data: wire.data.subarray(0, 12) }), { message: /needs 16 bytes, got 12/ });
   t.throws(() => decodeTensor({ ...wire, shape: [2 ** 20, 2 ** 20] }), { message: /exceeds/ });
+});
+
+test('a tensor says its encoding: FLOAT32_LE, the default, round-trips; an unknown one is refused with its code', (t) => {
+  const tensor = (encoding?: number) => ddp.v1.Tensor.encode({ ...encodeTensor(grads[0]!), shape: [2, 2],
+    ...(encoding === undefined ? {} : { encoding }) }).finish();
+  const weights = (tensorBytes: Uint8Array) => envelope(BODY.weights, concat(tag(1, 0), varint(1), field(2, tensorBytes)));
+  // Our encoder leaves the default off the wire (older peers see the same bytes); written out, it reads the same.
+  t.deepEqual([...weights(tensor())], [...encodeMessage({ type: 'weights', version: 1, tensors: grads })]);
+  const explicitDefault = concat(tensor(), tag(4, 0), varint(TensorEncoding.FLOAT32_LE));
+  for (const frame of [weights(tensor()), weights(explicitDefault)]) {
+    t.like(decodeMessage(frame), { ok: true, message: { type: 'weights', version: 1, tensors: grads } });
+  }
+  const unknown = decodeMessage(weights(tensor(7)));
+  t.like(unknown, { ok: false, code: 'ERR_TENSOR_ENCODING' });
+  t.regex(unknown.ok ? '' : unknown.reason, /tensor 'image\.conv\.bias' has encoding 7; this side reads only FLOAT32_LE/);
+  t.throws(() => decodeTensor({ ...encodeTensor(grads[0]!), encoding: 2 }), { instanceOf: DdpError, message: /encoding 2/ });
 });
 
 test('garbage and half-valid envelopes decode to a reason, never a throw', (t) => {

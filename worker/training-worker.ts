@@ -15,6 +15,7 @@ import { applyClientSecurity, watchHandshake, type ClientSecurity } from './clie
 import type { ComputeAnswer } from './compute-messages.js';
 import type { ComputeEngine, ComputeEvents } from './compute-engine.js';
 import { ComputeThread } from './compute-thread-client.js';
+import { taskWeightsProblem, welcomeProblem } from './task-checks.js';
 
 interface WorkerBaseOptions {
   /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
@@ -70,6 +71,8 @@ export class TrainingWorker {
   private silenceLimitMs: number;
   private lastHeardMs = performance.now();
   private lastHelloMs = 0;
+  /** Version of the last Weights received since the welcome; tasks name the version they are for. */
+  private weightsVersion: number | undefined;
   private finish!: (exit: WorkerExit) => void;
   readonly finished: Promise<WorkerExit>;
 
@@ -126,10 +129,14 @@ export class TrainingWorker {
    * abandons the task in flight; its answer would be stale once the goodbye is out.
    */
   async stop(reason: string): Promise<void> {
+    await this.leave(reason, { kind: 'stopped', reason });
+  }
+
+  private async leave(reason: string, exit: WorkerExit): Promise<void> {
     if (this.state === 'leaving' || this.state === 'closed') return;
     this.state = 'leaving';
     await this.send({ type: 'goodbye', reason }).catch(() => undefined);
-    await this.close({ kind: 'stopped', reason });
+    await this.close(exit);
   }
 
   /** Closes the socket without a word, as a crash would; for tests of failure handling. */
@@ -170,7 +177,7 @@ export class TrainingWorker {
       this.sayHello();
       return;
     }
-    if (this.state === 'ready') void this.send({ type: 'heartbeat', sentAtMs: Date.now() }).catch(() => undefined);
+    if (this.state === 'ready') void this.send({ type: 'heartbeat' }).catch(() => undefined);
   }
 
   private send(message: Message): Promise<void> {
@@ -202,8 +209,16 @@ export class TrainingWorker {
   private handle(message: Message): void {
     if (this.state === 'leaving') return;
     switch (message.type) {
-      case 'welcome':
+      case 'welcome': {
+        const problem = welcomeProblem(message, this.options.modelKind);
+        if (problem) {
+          this.log.error(problem, `cannot join: ${problem.reason}`);
+          void this.leave(problem.reason, { kind: 'refused', ...problem });
+          return;
+        }
         this.state = 'ready';
+        // The weights of this membership follow the welcome; anything held is from before it.
+        this.weightsVersion = undefined;
         if (message.workerTimeoutMs > 0) this.silenceLimitMs = message.workerTimeoutMs;
         // Beat at the coordinator's pace: its worker timeout is set against its own interval, not our default.
         if (message.heartbeatIntervalMs > 0 && message.heartbeatIntervalMs !== this.heartbeatMs) {
@@ -214,6 +229,7 @@ export class TrainingWorker {
         this.log.info({ workerId: message.workerId, backend: this.compute.backend.name, workerTimeoutMs: this.silenceLimitMs },
           'joined the run');
         return;
+      }
       case 'refused':
         if (message.code === 'ERR_NOT_REGISTERED') {
           // The coordinator restarted and does not know us: join again.
@@ -232,14 +248,20 @@ export class TrainingWorker {
         void this.close({ kind: 'refused', code: message.code, reason: message.reason });
         return;
       case 'weights':
+        this.weightsVersion = message.version;
         this.compute.setWeights(message.tensors);
         return;
       case 'step':
-        this.compute.step(message);
+      case 'eval-request': {
+        const problem = taskWeightsProblem(message, this.weightsVersion);
+        if (problem) {
+          this.log.error({ task: message.taskId, ...problem }, `task refused: ${problem.reason}`);
+          void this.send({ type: 'error', taskId: message.taskId, code: problem.code, message: problem.reason })
+            .catch((error: unknown) => this.log.warn({ err: error }, 'error not sent'));
+        } else if (message.type === 'step') this.compute.step(message);
+        else this.compute.evaluate(message);
         return;
-      case 'eval-request':
-        this.compute.evaluate(message);
-        return;
+      }
       case 'heartbeat':
       case 'dataset-chunk':
         return;

@@ -14,7 +14,6 @@ import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 export interface MembershipTerms {
   readonly datasetFingerprint: string;
   readonly modelKind: ModelKind;
-  readonly seed: number;
   readonly heartbeatIntervalMs: number;
   /** A worker silent this long is declared lost and its tasks reassigned. */
   readonly workerTimeoutMs: number;
@@ -72,8 +71,7 @@ export class Membership {
       live: this.registry.ready().length }, 'worker joined');
     this.hooks.event({ kind: 'worker-joined', worker: record.name, id: record.id, host: record.host, pid: record.pid, backend: record.backend });
     this.hooks.send(record, { type: 'welcome', workerId: record.id, heartbeatIntervalMs: t.heartbeatIntervalMs,
-      workerTimeoutMs: t.workerTimeoutMs,
-      modelKind: t.modelKind, seed: t.seed });
+      workerTimeoutMs: t.workerTimeoutMs, modelKind: t.modelKind });
     this.hooks.joined(record);
   }
 

@@ -311,7 +311,7 @@ export class WorkerPool implements WorkerLinks {
     this.emit({ kind: 'worker-status', workers: this.members.registry.ready().map((w) => ({ worker: w.name, silentMs: now - w.lastSeenMs,
       faults: w.faults, samplesPerSecond: samplesPerSecond(w.taskTimes.step.fit) })) });
     this.stragglers.check(now);
-    this.broadcast([encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() })]);
+    this.broadcast([encodeMessage({ type: 'heartbeat' })]);
   }
 }
 

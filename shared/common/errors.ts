@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   ERR_CONNECTION_DROPPED: 'ZeroMQ closed a peer connection: the peer left, or sent a frame over the size limit',
   ERR_HELLO_RATE: 'hellos from one worker identity or connection faster than the rate limit',
   ERR_UNKNOWN_MESSAGE: 'a message type this side does not accept',
+  ERR_TENSOR_ENCODING: 'a tensor in an encoding this side does not read (only FLOAT32_LE today)',
+  ERR_WEIGHTS_VERSION: 'a task for weights other than those the worker holds (weights must arrive before their tasks)',
   ERR_PROTOCOL_VERSION: 'the peer speaks another protocol version',
   ERR_DATASET_MISMATCH: 'the peer loaded another dataset',
   ERR_MODEL_MISMATCH: 'the peer runs another model',

@@ -5,6 +5,7 @@ import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import { DATASET_CHUNK_BYTES, isFingerprint, MAX_DATASET_BYTES } from './dataset-limits.js';
 import type { Agreement, DatasetChunk, Message, Split } from './messages.js';
 import { boundedText } from '../common/bounded-text.js';
+import { DdpError } from '../common/errors.js';
 import { PROTOCOL_VERSION } from './version.js';
 import { ANY_MODEL_LIMITS, type WireLimits } from './wire-limits.js';
 import { peekEnvelope, scanFrame } from './wire-scan.js';
@@ -14,7 +15,9 @@ const pb = ddp.v1;
 /** A frame decoded, or why not: decoding never throws, since frames come from the network. */
 export type DecodeResult =
   | { readonly ok: true; readonly protocolVersion: number; readonly message: Message }
-  | { readonly ok: false; readonly code: 'ERR_BAD_MESSAGE' | 'ERR_UNKNOWN_MESSAGE' | 'ERR_MESSAGE_LIMIT'; readonly reason: string };
+  | { readonly ok: false; readonly code: DecodeErrorCode; readonly reason: string };
+
+export type DecodeErrorCode = 'ERR_BAD_MESSAGE' | 'ERR_UNKNOWN_MESSAGE' | 'ERR_MESSAGE_LIMIT' | 'ERR_TENSOR_ENCODING';
 
 /** Encodes one message as an Envelope frame stamped with this side's protocol version. */
 export function encodeMessage(message: Message, protocolVersion: number = PROTOCOL_VERSION): Uint8Array {
@@ -33,7 +36,7 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
         workerName: m.workerName, modelKind: m.modelKind, host: m.host, pid: m.pid } };
     case 'welcome':
       return { welcome: { workerId: m.workerId, heartbeatIntervalMs: m.heartbeatIntervalMs,
-        workerTimeoutMs: m.workerTimeoutMs, modelKind: m.modelKind, seed: m.seed } };
+        workerTimeoutMs: m.workerTimeoutMs, modelKind: m.modelKind } };
     case 'refused':
       return { refused: { code: m.code, reason: m.reason } };
     case 'step':
@@ -53,7 +56,7 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
       return { evalResult: { taskId: m.taskId, sampleCount: m.sampleCount, heads: headStatsToWire(m.heads),
         agreement: m.agreement ?? null } };
     case 'heartbeat':
-      return { heartbeat: { sentAtMs: m.sentAtMs } };
+      return { heartbeat: {} };
     case 'shutdown':
       return { shutdown: { reason: m.reason, resumable: m.resumable } };
     case 'error':
@@ -67,8 +70,12 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
   }
 }
 
-/** Thrown inside fromWire only; decodeMessage turns it into a DecodeResult. */
-class WireError extends Error {}
+/** Thrown inside fromWire only; decodeMessage turns it into a DecodeResult (ERR_BAD_MESSAGE unless `code` says). */
+class WireError extends Error {
+  constructor(message: string, readonly code?: 'ERR_TENSOR_ENCODING') {
+    super(message);
+  }
+}
 
 const num = (v: number | null | undefined): number => v ?? 0;
 const str = (v: string | null | undefined): string => v ?? '';
@@ -117,9 +124,9 @@ function split(v: string | null | undefined): Split {
 function tensors(list: readonly ddp.v1.Tensor.$Properties[] | null | undefined) {
   return (list ?? []).map((t) => {
     try {
-      return decodeTensor({ name: str(t.name), shape: t.shape ?? [], data: t.data ?? new Uint8Array(0) });
+      return decodeTensor({ name: str(t.name), shape: t.shape ?? [], data: t.data ?? new Uint8Array(0), encoding: t.encoding ?? 0 });
     } catch (error) {
-      throw new WireError((error as Error).message);
+      throw new WireError((error as Error).message, error instanceof DdpError && error.code === 'ERR_TENSOR_ENCODING' ? error.code : undefined);
     }
   });
 }
@@ -155,8 +162,7 @@ function fromWire(e: ddp.v1.Envelope): Message {
       const w = e.welcome!;
       return { type: 'welcome', workerId: workerId(str(w.workerId)),
         heartbeatIntervalMs: uint(w.heartbeatIntervalMs, 'heartbeat_interval_ms'),
-        workerTimeoutMs: uint(w.workerTimeoutMs, 'worker_timeout_ms'), modelKind: str(w.modelKind),
-        seed: uint(w.seed, 'seed') };
+        workerTimeoutMs: uint(w.workerTimeoutMs, 'worker_timeout_ms'), modelKind: str(w.modelKind) };
     }
     case 'refused':
       return { type: 'refused', code: str(e.refused!.code), reason: str(e.refused!.reason) };
@@ -195,7 +201,7 @@ function fromWire(e: ddp.v1.Envelope): Message {
         ...(a ? { agreement: a } : {}) };
     }
     case 'heartbeat':
-      return { type: 'heartbeat', sentAtMs: uint(e.heartbeat!.sentAtMs, 'sent_at_ms') };
+      return { type: 'heartbeat' };
     case 'shutdown':
       return { type: 'shutdown', reason: str(e.shutdown!.reason), resumable: e.shutdown!.resumable ?? false };
     case 'error':
@@ -232,7 +238,7 @@ export function decodeMessage(frame: Uint8Array, limits: WireLimits = ANY_MODEL_
     return { ok: true, protocolVersion: envelope.protocolVersion, message: fromWire(envelope) };
   } catch (error) {
     if (error instanceof WireError) {
-      const code = envelope.body ? 'ERR_BAD_MESSAGE' : 'ERR_UNKNOWN_MESSAGE';
+      const code = error.code ?? (envelope.body ? 'ERR_BAD_MESSAGE' : 'ERR_UNKNOWN_MESSAGE');
       return { ok: false, code, reason: error.message };
     }
     return { ok: false, code: 'ERR_BAD_MESSAGE', reason: boundedText((error as Error).message) };

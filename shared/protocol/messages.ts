@@ -24,8 +24,8 @@ export interface Welcome {
   readonly heartbeatIntervalMs: number;
   /** The coordinator's worker timeout: the worker says hello again after this much silence from it. */
   readonly workerTimeoutMs: number;
+  /** The run's model: a worker running another one leaves. */
   readonly modelKind: string;
-  readonly seed: number;
 }
 export interface Refused {
   readonly type: 'refused';
@@ -37,6 +37,7 @@ export interface StepAssignment {
   readonly taskId: TaskId;
   readonly stepId: StepId;
   readonly epoch: number;
+  /** The Weights version the task is for; a worker holding another one refuses the task (ERR_WEIGHTS_VERSION). */
   readonly weightsVersion: number;
   readonly sampleIndices: Uint32Array;
   readonly lossWeights: LossWeights;
@@ -62,6 +63,7 @@ export interface EvalRequest {
   readonly taskId: TaskId;
   readonly split: Split;
   readonly sampleIndices: Uint32Array;
+  /** As StepAssignment.weightsVersion. */
   readonly weightsVersion: number;
 }
 export type { Agreement };
@@ -72,9 +74,9 @@ export interface EvalResult {
   readonly heads: readonly HeadStat[];
   readonly agreement?: Agreement;
 }
+/** Liveness only: its arrival is the news. */
 export interface Heartbeat {
   readonly type: 'heartbeat';
-  readonly sentAtMs: number;
 }
 export interface Shutdown {
   readonly type: 'shutdown';
@@ -125,13 +127,5 @@ export type Message =
   | DatasetChunk;
 
 export type MessageType = Message['type'];
-
-/** What a worker may send, and what a coordinator may send: each side refuses the other's kinds. */
-export const WORKER_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
-  'hello', 'gradients', 'eval-result', 'heartbeat', 'error', 'goodbye', 'dataset-request',
-]);
-export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
-  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error', 'dataset-chunk',
-]);
 
 export type { HeadName };

@@ -1,27 +1,40 @@
+import { ddp } from '../../proto/generated/ddp.js';
 import { bytesToFloat32, float32ToBytes } from '../common/float32-bytes.js';
 import { elementCount, type NamedTensor } from '../common/named-tensor.js';
 import { boundedText, describeList } from '../common/bounded-text.js';
+import { DdpError } from '../common/errors.js';
 
 /** Tensors cross the wire as raw float32 bytes; this bounds what a malformed shape can make us allocate. */
 export const MAX_TENSOR_ELEMENTS = 1 << 26;
+
+/** proto TensorEncoding: how `data` is laid out. FLOAT32_LE, the default, is the only one this side reads. */
+export const TensorEncoding = ddp.v1.TensorEncoding;
 
 export interface WireTensor {
   readonly name: string;
   readonly shape: readonly number[];
   readonly data: Uint8Array;
+  /** Absent: FLOAT32_LE, as protobuf leaves a default value off the wire. */
+  readonly encoding?: number;
 }
 
+/** FLOAT32_LE, the default, which protobuf leaves off the wire: older peers see the bytes they always saw. */
 export function encodeTensor(tensor: NamedTensor): WireTensor {
   return { name: tensor.name, shape: tensor.shape, data: float32ToBytes(tensor.data) };
 }
 
 /**
- * Checks that the byte length matches the shape before allocating anything.
+ * Checks the encoding, then that the byte length matches the shape, before allocating anything.
+ * @throws DdpError ERR_TENSOR_ENCODING for an encoding this side does not know (a newer peer's compressed form).
  * @throws RangeError naming the tensor when shape and bytes disagree or the shape is absurd.
  */
 export function decodeTensor(wire: WireTensor): NamedTensor {
   const shape = wire.shape;
   const name = boundedText(wire.name, 60);
+  const encoding = wire.encoding ?? TensorEncoding.FLOAT32_LE;
+  if (encoding !== TensorEncoding.FLOAT32_LE) {
+    throw new DdpError('ERR_TENSOR_ENCODING', `tensor '${name}' has encoding ${encoding}; this side reads only FLOAT32_LE (0)`);
+  }
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new RangeError(`tensor '${name}' has an invalid shape ${describeList(shape)}`);
   }

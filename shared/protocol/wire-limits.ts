@@ -43,9 +43,10 @@ export function wireLimits(specs: readonly ModelSpec[], maxIndices: number = MAX
   const rank = most((s) => Math.max(...s.params.map((p) => p.shape.length)));
   const heads = most((s) => s.heads.length);
   const tensorBytes = most((s) => Math.max(...s.params.map((p) => 4 * elementCount(p.shape))));
-  // A tensor on the wire: its name, its shape (rank varints), its raw float32 bytes, each in a field.
+  // A tensor on the wire: its name, its shape (rank varints), its raw float32 bytes and its encoding, each in a
+  // field, and the tensor's own field.
   const allTensorsBytes = most((s) => s.params.reduce((n, p) => n + 4 * elementCount(p.shape)
-    + MAX_STRING_BYTES + rank * MAX_VARINT32_BYTES + 4 * FIELD_OVERHEAD, 0));
+    + MAX_STRING_BYTES + rank * MAX_VARINT32_BYTES + 5 * FIELD_OVERHEAD, 0));
   const headsBytes = heads * (MAX_STRING_BYTES + 4 * 10 + 5 * FIELD_OVERHEAD);
   const helloBytes = HELLO_STRINGS.length * (MAX_HELLO_STRING_BYTES + FIELD_OVERHEAD) + 4 * FIELD_OVERHEAD;
   return {

@@ -65,7 +65,7 @@ export class RawPeer {
     clearInterval(this.beats);
     this.beats = setInterval(() => {
       if (until()) clearInterval(this.beats);
-      else void this.send({ type: 'heartbeat', sentAtMs: Date.now() }).catch(() => undefined);
+      else void this.send({ type: 'heartbeat' }).catch(() => undefined);
     }, intervalMs);
   }
 
