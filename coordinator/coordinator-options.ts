@@ -2,6 +2,8 @@ import type { HeadName, HeadStat } from '../shared/model/heads.js';
 import type { Logger } from '../shared/common/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
+import type { PhaseTimes } from '../shared/common/phase-times.js';
+import type { ExchangeChoice } from './step-exchange/exchange-choice.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
@@ -26,6 +28,8 @@ export interface CoordinatorOptions {
   readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
   readonly lossWeighting: LossWeighting;
   readonly augment: boolean;
+  /** The step exchange design (coordinator/step-exchange/exchange-choice.ts); default 'auto'. */
+  readonly exchange?: ExchangeChoice;
   /** Workers needed before a step starts; below it the coordinator waits and says so. */
   readonly minWorkers: number;
   readonly heartbeatIntervalMs: number;
@@ -58,6 +62,8 @@ export interface StepInfo {
   /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
   readonly learningRate: number;
   readonly lossWeights: readonly [HeadName, number][];
+  /** Where the step's time went, by phase (see coordinator/trainer/step-timing.ts). */
+  readonly phases?: PhaseTimes;
 }
 
 export interface TrainResult {

@@ -3,29 +3,33 @@ import { modelSpec } from '../shared/model/model-spec.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 import type { HeadSummary } from './head-metrics.js';
 import { WorkerPool } from './pool/worker-pool.js';
-import { CentralSgdExchange, type GradientShard } from './step-exchange/central-sgd.js';
+import { chooseExchange, createExchange } from './step-exchange/exchange-choice.js';
 import { Trainer } from './trainer/trainer.js';
 
 /**
  * A training run's coordinator: a worker pool (the socket, admission, membership, liveness, rounds of tasks), a
- * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (today: gradients summed here,
- * SGD here, weights broadcast). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe point;
+ * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (central SGD, or factored:
+ * replicas take the step from sufficient factors, proven against the weights of record here; exchange-choice.ts). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe point;
  * close() says goodbye to the workers and releases the socket.
  */
 export class Coordinator {
-  private constructor(private readonly pool: WorkerPool, private readonly trainer: Trainer<GradientShard>, readonly endpoint: string) {}
+  private constructor(private readonly pool: WorkerPool, private readonly trainer: Trainer<unknown>, readonly endpoint: string,
+    /** The step exchange design this run uses. */
+    readonly exchange: string) {}
 
   /** Binds the socket. @throws DdpError ERR_INSECURE_BIND for a non-loopback bind without CURVE or --insecure. */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const spec = modelSpec(options.modelKind);
     const resume = options.resumeFrom;
-    const exchange = new CentralSgdExchange({ params: resume?.params ?? options.initialParams, sgdState: resume?.sgdState ?? [] },
-      spec.params, { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay });
+    const design = chooseExchange(options.exchange ?? 'auto', spec, options.globalBatch);
+    const exchange = createExchange(design, { params: resume?.params ?? options.initialParams, sgdState: resume?.sgdState ?? [] },
+      spec, { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay });
+    options.log.info({ design }, `step exchange: ${design}`);
     const pool = await WorkerPool.start({ bind: options.bind, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
       log: options.log });
-    return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint);
+    return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint, design);
   }
 
   liveWorkers(): number {

@@ -43,6 +43,7 @@ export function readInbound(frame: Uint8Array, sender: WorkerRecord | undefined)
     case 'refused':
     case 'step':
     case 'weights':
+    case 'update':
     case 'eval-request':
     case 'shutdown':
       return { kind: 'bad-input', sender, code: 'ERR_UNKNOWN_MESSAGE', reason: `'${message.type}' is not a worker message` };

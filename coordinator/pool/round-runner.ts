@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../shared/common/errors.js';
-import type { TaskId } from '../../shared/protocol/ids.js';
+import type { TaskId, WorkerId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
 import type { EvalResult, Gradients, Message } from '../../shared/protocol/messages.js';
 import { planShards, type WorkerCapacity } from './shard-plan.js';
@@ -23,8 +23,8 @@ export interface RoundSpec<R> {
   /** Log fields naming the round, e.g. its step. */
   readonly context: Readonly<Record<string, unknown>>;
   task(task: TaskId, piece: Piece): Message;
-  /** Called only for an answer of type `answer` to a pending task of the worker that holds it. */
-  read(answer: TaskAnswer): AnswerReading<R>;
+  /** Called only for an answer of type `answer` to a pending task of `sender`, the worker that holds it. */
+  read(answer: TaskAnswer, sender?: WorkerId): AnswerReading<R>;
 }
 
 /** What the pool lends a round: its workers, sends and task ids. */
@@ -78,7 +78,7 @@ export class RoundRunner<R> implements RoundInFlight {
   answer(sender: WorkerRecord, answer: TaskAnswer): AnswerVerdict {
     const round = this.round;
     if (answer.type !== this.spec.answer || round.workerOf(answer.taskId) !== sender.id) return { kind: 'stale' };
-    const reading = this.spec.read(answer);
+    const reading = this.spec.read(answer, sender.id);
     if (!reading.ok) return { kind: 'refused', code: this.spec.refusal, reason: reading.problem };
     const expected = round.expectedCount(answer.taskId);
     const verdict = round.complete(answer.taskId, sender.id, answer.sampleCount, reading.result);

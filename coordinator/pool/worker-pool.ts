@@ -35,6 +35,8 @@ export class WorkerPool implements WorkerLinks {
   private state: PoolState = { kind: 'open' };
   private current: RoundInFlight | undefined;
   private nextTask = 1;
+  /** How long decoding the frame being handled took: rounds read it for their step's phase breakdown. */
+  private decodeMs = 0;
   private workerJoined: (() => void) | undefined;
   private readonly monitor: NodeJS.Timeout;
   private readonly receiving: Promise<void>;
@@ -77,6 +79,11 @@ export class WorkerPool implements WorkerLinks {
 
   live(): readonly WorkerId[] {
     return this.members.registry.ready().map((w) => w.id);
+  }
+
+  /** The decode time of the frame being handled (valid while a round reads its answer). */
+  lastDecodeMs(): number {
+    return this.decodeMs;
   }
 
   /** Runs a round over `indices` once enough workers are live; resolves with its results in sample order. */
@@ -172,7 +179,10 @@ export class WorkerPool implements WorkerLinks {
           continue;
         }
         try {
-          this.handle(routingId, readInbound(frame, this.members.registry.byRoutingId(routingId)));
+          const started = performance.now();
+          const inbound = readInbound(frame, this.members.registry.byRoutingId(routingId));
+          this.decodeMs = performance.now() - started;
+          this.handle(routingId, inbound);
         } catch (error) {
           this.log.error({ err: error }, 'failed to handle a message');
         }

@@ -1,6 +1,7 @@
 import type { Agreement, HeadName, HeadStat, LossWeights } from '../model/heads.js';
 import type { TaskId, StepId, WorkerId } from './ids.js';
 import type { NamedTensor } from '../common/named-tensor.js';
+import type { PhaseTimes } from '../common/phase-times.js';
 
 /**
  * Every message of the protocol as the program sees it: a union on `type`, so that each dispatch `switch` is
@@ -40,6 +41,8 @@ export interface StepAssignment {
   readonly lossWeights: LossWeights;
   readonly augment: boolean;
   readonly augmentSeed: number;
+  /** The coordinator's step exchange design; 'factored' asks for factors and a weights proof. */
+  readonly exchange?: string;
 }
 export interface Gradients {
   readonly type: 'gradients';
@@ -49,11 +52,36 @@ export interface Gradients {
   readonly grads: readonly NamedTensor[];
   readonly heads: readonly HeadStat[];
   readonly computeMs: number;
+  /** Where the worker's time went since its previous answer (see shared/common/phase-times.ts). */
+  readonly phases?: PhaseTimes;
+  /** Factored exchange: '<kernel>:x' and '<kernel>:dy' per factored layer (see proto/ddp.proto). */
+  readonly factors?: readonly NamedTensor[];
+  /** Factored exchange: the weights this answer was computed with. */
+  readonly proof?: WeightsProof;
+}
+/** A replica's claim about its weights: version and CRC-32 of their float32 bytes in parameter order. */
+export interface WeightsProof {
+  readonly version: number;
+  readonly crc32: number;
 }
 export interface Weights {
   readonly type: 'weights';
   readonly version: number;
   readonly tensors: readonly NamedTensor[];
+  /** Factored exchange with momentum: the velocity per parameter (empty: none yet). */
+  readonly optimizerState?: readonly NamedTensor[];
+}
+/** Factored exchange: one optimizer step's reduced update, applied by every replica as by the coordinator. */
+export interface StepUpdate {
+  readonly type: 'update';
+  /** The version this update produces. */
+  readonly version: number;
+  readonly samples: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly meanGrads: readonly NamedTensor[];
+  readonly factors: readonly NamedTensor[];
 }
 export interface EvalRequest {
   readonly type: 'eval-request';
@@ -103,7 +131,8 @@ export type Message =
   | Heartbeat
   | Shutdown
   | ErrorMessage
-  | Goodbye;
+  | Goodbye
+  | StepUpdate;
 
 export type MessageType = Message['type'];
 
@@ -112,7 +141,7 @@ export const WORKER_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
   'hello', 'gradients', 'eval-result', 'heartbeat', 'error', 'goodbye',
 ]);
 export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
-  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error',
+  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error', 'update',
 ]);
 
 export type { HeadName };
