@@ -5,6 +5,7 @@ import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { PhaseTimes } from '../shared/common/phase-times.js';
 import type { ExchangeChoice } from './step-exchange/exchange-choice.js';
 import type { LossWeighting } from './loss-weighting.js';
+import type { RunEventSink, ShardReport } from './observe/run-events.js';
 import type { LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
@@ -44,6 +45,8 @@ export interface CoordinatorOptions {
   readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
   readonly security: ServerSecurity;
   readonly log: Logger;
+  /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported (dashboard, metrics). */
+  readonly events?: RunEventSink;
   readonly onStep?: (info: StepInfo) => void;
   readonly onEpoch?: (summary: EpochSummary, state: TrainingState) => void | Promise<void>;
 }
@@ -64,6 +67,8 @@ export interface StepInfo {
   readonly lossWeights: readonly [HeadName, number][];
   /** Where the step's time went, by phase (see coordinator/trainer/step-timing.ts). */
   readonly phases?: PhaseTimes;
+  /** Each worker's part of the step, in the order the answers were accepted. */
+  readonly shards?: readonly ShardReport[];
 }
 
 export interface TrainResult {

@@ -3,6 +3,7 @@ import { RoundRunner, type RoundSpec } from '../coordinator/pool/round-runner.js
 import { WorkerRegistry, type WorkerRecord } from '../coordinator/pool/worker-registry.js';
 import { stepId, taskId, type TaskId } from '../shared/protocol/ids.js';
 import { silentLogger } from '../shared/common/logger.js';
+import type { RunEventBody } from '../coordinator/observe/run-events.js';
 import type { EvalRequest, EvalResult, Message } from '../shared/protocol/messages.js';
 
 // The round runner alone: a real registry, sends captured instead of a socket (the pool tests cover the wire).
@@ -17,9 +18,11 @@ function setup() {
   const registry = new WorkerRegistry();
   const sent: { worker: WorkerRecord; request: EvalRequest }[] = [];
   let next = 1;
+  const events: RunEventBody[] = [];
   const runner = new RoundRunner(spec, 6, { registry, log: silentLogger(), nextTaskId: () => taskId(next++),
+    event: (body) => events.push(body),
     send: (worker, message: Message) => { if (message.type === 'eval-request') sent.push({ worker, request: message }); } });
-  return { registry, sent, runner };
+  return { registry, sent, runner, events };
 }
 const answer = (task: TaskId, sampleCount: number): EvalResult => ({ type: 'eval-result', taskId: task, sampleCount, heads: [] });
 
@@ -43,12 +46,13 @@ test('a round splits its samples over the live workers and takes each answer onc
 });
 
 test('a departed worker\'s piece goes to the others; with nobody left it waits for a joiner', async (t) => {
-  const { registry, sent, runner } = setup();
+  const { registry, sent, runner, events } = setup();
   const a = registry.register(info(1), 0);
   const finished = runner.run(Uint32Array.from([0, 1, 2, 3, 4, 5]));
   const first = sent[0]!.request.taskId;
   runner.reclaim(a, registry.markGone(a.id, 'lost'), 'departed');
   t.is(sent.length, 1, 'no live worker: the piece is parked, not sent');
+  t.deepEqual(events, [{ kind: 'task-reassigned', from: a.name, pieces: 1, samples: 6, round: 'eval' }], 'the reassignment is reported');
   t.like(runner.answer(a, answer(first, 6)), { kind: 'stale' }, 'the lost worker\'s late answer is dropped');
   const b = registry.register(info(2), 0);
   runner.workerJoined();

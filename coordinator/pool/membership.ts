@@ -3,6 +3,7 @@ import type { TaskId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
 import type { Hello, Message } from '../../shared/protocol/messages.js';
+import type { RunEventBody } from '../observe/run-events.js';
 import { admissionProblem } from './admission.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
@@ -27,6 +28,8 @@ export interface MembershipHooks {
   departed(worker: WorkerRecord, tasks: readonly TaskId[]): void;
   /** The round in flight, named in the line that says a worker was lost. */
   roundInFlight(): { readonly kind: string; readonly context: Readonly<Record<string, unknown>> } | undefined;
+  /** Joins, departures and refusals, for the run's views (dashboard, metrics). */
+  event(body: RunEventBody): void;
 }
 
 /**
@@ -44,6 +47,7 @@ export class Membership {
     if (problem) {
       this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid,
         code: problem.code, reason: problem.reason }, 'refused worker');
+      this.hooks.event({ kind: 'input-refused', code: problem.code, reason: `hello from ${hello.workerName}: ${problem.reason}` });
       this.hooks.send({ routingId }, { type: 'refused', code: problem.code, reason: problem.reason });
       return;
     }
@@ -57,6 +61,7 @@ export class Membership {
       backend: hello.backend }, performance.now());
     this.log.info({ worker: record.id, workerName: record.name, host: record.host, workerPid: record.pid, backend: record.backend,
       live: this.registry.ready().length }, 'worker joined');
+    this.hooks.event({ kind: 'worker-joined', worker: record.name, id: record.id, host: record.host, pid: record.pid, backend: record.backend });
     this.hooks.send(record, { type: 'welcome', workerId: record.id, heartbeatIntervalMs: t.heartbeatIntervalMs,
       modelKind: t.modelKind, seed: t.seed });
     this.hooks.joined(record);
@@ -65,17 +70,20 @@ export class Membership {
   /** Logs a refused input; a registered worker past its fault limit is disconnected. */
   refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, reason: string, from: object): void {
     this.log.warn({ ...from, code, reason }, `refused input: ${reason}`);
+    this.hooks.event({ kind: 'input-refused', code, reason, ...(sender ? { worker: sender.name } : {}) });
     if (!sender) return;
     sender.faults += 1;
     if (sender.faults > this.terms.maxWorkerFaults) {
       this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
       this.hooks.send({ routingId }, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason: `${sender.faults} bad messages` });
-      this.drop(sender, 'lost');
+      this.drop(sender, 'lost', 'ERR_TOO_MANY_FAULTS');
     }
   }
 
-  drop(worker: WorkerRecord, state: 'lost' | 'left'): void {
+  drop(worker: WorkerRecord, state: 'lost' | 'left', code: ErrorCode = 'ERR_WORKER_LOST'): void {
     const tasks = this.registry.markGone(worker.id, state);
+    this.hooks.event(state === 'lost' ? { kind: 'worker-lost', worker: worker.name, id: worker.id, code, tasks: tasks.length }
+      : { kind: 'worker-left', worker: worker.name, id: worker.id, tasks: tasks.length });
     this.hooks.departed(worker, tasks);
   }
 

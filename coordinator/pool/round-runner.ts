@@ -1,9 +1,10 @@
 import type { ErrorCode } from '../../shared/common/errors.js';
-import type { TaskId, WorkerId } from '../../shared/protocol/ids.js';
+import type { TaskId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
 import type { EvalResult, Gradients, Message } from '../../shared/protocol/messages.js';
 import { planShards, type WorkerCapacity } from './shard-plan.js';
 import { TaskRound, type Piece } from './task-round.js';
+import type { RunEventBody } from '../observe/run-events.js';
 import type { WorkerRecord, WorkerRegistry } from './worker-registry.js';
 
 /** A worker's answer to a task. */
@@ -23,8 +24,8 @@ export interface RoundSpec<R> {
   /** Log fields naming the round, e.g. its step. */
   readonly context: Readonly<Record<string, unknown>>;
   task(task: TaskId, piece: Piece): Message;
-  /** Called only for an answer of type `answer` to a pending task of `sender`, the worker that holds it. */
-  read(answer: TaskAnswer, sender?: WorkerId): AnswerReading<R>;
+  /** Called only for an answer of type `answer` to a pending task of the worker that holds it. */
+  read(answer: TaskAnswer, sender: WorkerRecord): AnswerReading<R>;
 }
 
 /** What the pool lends a round: its workers, sends and task ids. */
@@ -33,6 +34,8 @@ export interface RoundCrew {
   readonly log: Logger;
   send(worker: WorkerRecord, message: Message): void;
   nextTaskId(): TaskId;
+  /** Reassignments, for the run's views. */
+  event(body: RunEventBody): void;
 }
 
 export type AnswerVerdict = { readonly kind: 'accepted' } | { readonly kind: 'stale' }
@@ -78,7 +81,7 @@ export class RoundRunner<R> implements RoundInFlight {
   answer(sender: WorkerRecord, answer: TaskAnswer): AnswerVerdict {
     const round = this.round;
     if (answer.type !== this.spec.answer || round.workerOf(answer.taskId) !== sender.id) return { kind: 'stale' };
-    const reading = this.spec.read(answer, sender.id);
+    const reading = this.spec.read(answer, sender);
     if (!reading.ok) return { kind: 'refused', code: this.spec.refusal, reason: reading.problem };
     const expected = round.expectedCount(answer.taskId);
     const verdict = round.complete(answer.taskId, sender.id, answer.sampleCount, reading.result);
@@ -102,6 +105,7 @@ export class RoundRunner<R> implements RoundInFlight {
     if (pieces.length === 0) return;
     this.crew.log.info({ worker: worker.id, pieces: pieces.length, samples: sampleCount(pieces), why }, why === 'departed'
       ? 'reassigning the tasks of a departed worker' : 'reassigning tasks');
+    this.crew.event({ kind: 'task-reassigned', from: worker.name, pieces: pieces.length, samples: sampleCount(pieces), round: this.spec.kind });
     this.assign(pieces);
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/common/logger.js';
 import { encodeMessage } from '../../shared/protocol/codec.js';
 import type { Message } from '../../shared/protocol/messages.js';
 import type { WorkerLinks } from '../step-exchange/step-exchange.js';
+import type { RunEventBody, RunEventSink } from '../observe/run-events.js';
 import { applyServerSecurity, type ServerSecurity } from '../server-security.js';
 import { readInbound, type Inbound } from './inbox.js';
 import { RoundRunner, type RoundInFlight, type RoundSpec } from './round-runner.js';
@@ -19,6 +20,8 @@ export interface PoolOptions extends MembershipTerms {
   /** Messages (frames) a worker admitted needs before its first task, e.g. the current weights. */
   readonly joinFrames: () => readonly Uint8Array[];
   readonly log: Logger;
+  /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported. */
+  readonly events?: RunEventSink;
 }
 
 /** open: admitting and running rounds; stopping: rounds refused, the one in flight abandoned; closed: socket gone. */
@@ -52,6 +55,7 @@ export class WorkerPool implements WorkerLinks {
       },
       departed: (worker, tasks) => this.current?.reclaim(worker, tasks, 'departed'),
       roundInFlight: () => this.current,
+      event: (body) => this.emit(body),
     }, this.log);
     this.receiving = this.receiveLoop();
     this.monitor = setInterval(() => this.checkLiveness(), options.heartbeatIntervalMs);
@@ -91,7 +95,8 @@ export class WorkerPool implements WorkerLinks {
     this.throwIfStopping();
     await this.waitForWorkers();
     const runner = new RoundRunner(spec, indices.length, { registry: this.members.registry, log: this.log,
-      send: (worker, message) => this.sendFrames(worker, [encodeMessage(message)]), nextTaskId: () => taskId(this.nextTask++) });
+      send: (worker, message) => this.sendFrames(worker, [encodeMessage(message)]), nextTaskId: () => taskId(this.nextTask++),
+      event: (body) => this.emit(body) });
     this.current = runner;
     try {
       return await runner.run(indices);
@@ -157,7 +162,14 @@ export class WorkerPool implements WorkerLinks {
     }
   }
 
-  private async sendFrames(worker: { readonly routingId: Buffer }, frames: readonly Uint8Array[]): Promise<void> {
+  private emit(body: RunEventBody): void {
+    this.options.events?.emit(body);
+  }
+
+  private async sendFrames(worker: { readonly routingId: Buffer; readonly name?: string }, frames: readonly Uint8Array[]): Promise<void> {
+    if (this.options.events) {
+      this.emit({ kind: 'wire', direction: 'out', bytes: frames.reduce((n, f) => n + f.length, 0), ...(worker.name !== undefined ? { worker: worker.name } : {}) });
+    }
     try {
       await this.socket.send([worker.routingId, ...frames]);
     } catch (error) {
@@ -179,8 +191,10 @@ export class WorkerPool implements WorkerLinks {
           continue;
         }
         try {
+          const sender = this.members.registry.byRoutingId(routingId);
+          if (this.options.events) this.emit({ kind: 'wire', direction: 'in', bytes: frame.length, ...(sender ? { worker: sender.name } : {}) });
           const started = performance.now();
-          const inbound = readInbound(frame, this.members.registry.byRoutingId(routingId));
+          const inbound = readInbound(frame, sender);
           this.decodeMs = performance.now() - started;
           this.handle(routingId, inbound);
         } catch (error) {
@@ -249,7 +263,10 @@ export class WorkerPool implements WorkerLinks {
   }
 
   private checkLiveness(): void {
-    this.members.dropSilent(performance.now());
+    const now = performance.now();
+    this.members.dropSilent(now);
+    this.emit({ kind: 'worker-status', workers: this.members.registry.ready().map((w) => ({ worker: w.name, silentMs: now - w.lastSeenMs,
+      faults: w.faults, samplesPerSecond: w.speed })) });
     this.broadcast([encodeMessage({ type: 'heartbeat', sentAtMs: Date.now() })]);
   }
 }

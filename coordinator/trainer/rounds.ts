@@ -2,6 +2,7 @@ import type { Agreement, HeadName, HeadStat } from '../../shared/model/heads.js'
 import type { StepId, WorkerId } from '../../shared/protocol/ids.js';
 import type { Split } from '../../shared/protocol/messages.js';
 import { headsProblem } from '../answer-check.js';
+import { nowMs, type ShardReport } from '../observe/run-events.js';
 import type { RoundSpec } from '../pool/round-runner.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
 import type { StepTimer } from './step-timing.js';
@@ -10,6 +11,8 @@ import type { StepTimer } from './step-timing.js';
 export interface StepShard<S> {
   readonly shard: S;
   readonly heads: readonly HeadStat[];
+  /** Who computed it and how long it took, for the run's views. */
+  readonly report: ShardReport;
 }
 
 export interface EvalShard {
@@ -51,13 +54,15 @@ export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: r
       if (answer.stepId !== plan.step) return { ok: false, problem: `gradients say step ${answer.stepId}, the task is of step ${plan.step}` };
       const reading = exchange.readShard(answer);
       if (!reading.ok) {
-        if (reading.resync && sender !== undefined) hooks.resync(sender);
+        if (reading.resync) hooks.resync(sender.id);
         return reading;
       }
       const problem = headsProblem(answer.heads, heads, answer.sampleCount);
       if (problem) return { ok: false, problem };
       hooks.timer.answerRead(answer.taskId, hooks.decodeMs(), started, answer.phases);
-      return { ok: true, result: { shard: reading.shard, heads: answer.heads } };
+      return { ok: true, result: { shard: reading.shard, heads: answer.heads,
+        report: { worker: sender.name, samples: answer.sampleCount, computeMs: answer.computeMs, arrivedAtMs: nowMs(),
+          ...(answer.phases ? { phases: answer.phases } : {}) } } };
     },
   };
 }

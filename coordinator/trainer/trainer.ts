@@ -9,6 +9,7 @@ import type { Agreement, Split } from '../../shared/protocol/messages.js';
 import type { CoordinatorOptions, TrainResult } from '../coordinator-options.js';
 import { summarizeHeads, type HeadSummary } from '../head-metrics.js';
 import { learningRateAt } from '../lr-schedule.js';
+import type { ShardReport } from '../observe/run-events.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
 import type { EpochSummary, TrainingState } from '../training-state.js';
@@ -100,14 +101,14 @@ export class Trainer<S> {
         stepsPerEpoch: steps, epochs: o.epochs });
       const started = performance.now();
       const lossWeights = [...o.lossWeighting.current()];
-      const { heads, phases } = await this.runStep(batch, learningRate);
+      const { heads, phases, shards } = await this.runStep(batch, learningRate);
       at.epochStats = sumHeadStats([at.epochStats, heads]);
       samples += batch.length;
       at.stepInEpoch += 1;
       at.globalStep += 1;
       o.onStep?.({ epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, globalStep: at.globalStep,
         samples: batch.length, heads, workers: this.pool.liveWorkers(), stepMs: performance.now() - started, indices: batch,
-        learningRate, lossWeights, phases });
+        learningRate, lossWeights, phases, shards });
       if (o.checkpoint && at.globalStep % o.checkpoint.everySteps === 0 && at.stepInEpoch < steps) {
         await o.checkpoint.save(this.snapshot());
       }
@@ -129,9 +130,9 @@ export class Trainer<S> {
 
   /**
    * One step: its round over the live workers, then the exchange makes and delivers the next weights. Returns the
-   * step's per-head sums and its phase breakdown (step-timing.ts), also summed into the epoch's.
+   * step's per-head sums, its phase breakdown (step-timing.ts, also summed into the epoch's) and the shard reports.
    */
-  private async runStep(batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; phases: PhaseTimes }> {
+  private async runStep(batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; phases: PhaseTimes; shards: ShardReport[] }> {
     const o = this.options;
     const step = stepId(this.at.globalStep);
     const plan = { step, epoch: this.at.epoch, lossWeights: o.lossWeighting.current(), augment: o.augment, augmentSeed: o.seed };
@@ -144,7 +145,7 @@ export class Trainer<S> {
     this.at.epochPhases = addPhases(this.at.epochPhases, phases);
     this.at.timedSteps += 1;
     o.lossWeighting.observe(new Map(summarizeHeads(heads).map((h) => [h.head, h.meanLoss])), learningRate);
-    return { heads, phases };
+    return { heads, phases, shards: shards.map((s) => s.report) };
   }
 
   /** A worker answered from weights that are not the coordinator's: it gets them whole before its next task. */

@@ -3,6 +3,7 @@ import { checkBind } from '../../coordinator/server-security.js';
 import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
 import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
 import { DdpError } from '../../shared/common/errors.js';
+import { observeConfigFrom } from '../../coordinator/observe/observe-flags.js';
 import type { EpochSummary, TrainingState } from '../../coordinator/training-state.js';
 import type { ParsedOptions } from './options.js';
 import { loadOmniglot, type OmniglotData } from '../../shared/dataset/omniglot.js';
@@ -31,6 +32,7 @@ export function checkCoordinatorFlags(values: CoordinatorValues): void {
   parseLrSchedule(values['lr-schedule']);
   parseLossWeighting(values.model, values['loss-weighting'], values['loss-weights']);
   checkBind(values.bind, serverSecurityFrom(values));
+  observeConfigFrom(values);
 }
 
 /** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */

@@ -4,6 +4,9 @@ import type { OmniglotData } from '../../shared/dataset/omniglot.js';
 import type { Logger } from '../../shared/common/logger.js';
 import { ProgressLine, type ProgressSink } from './progress-line.js';
 import { defaultRunDir, RunFolder } from './run-folder.js';
+import { emittingEvents } from '../../coordinator/observe/coordinator-events.js';
+import { observeConfigFrom } from '../../coordinator/observe/observe-flags.js';
+import { openRunObservers } from '../../coordinator/observe/run-observers.js';
 
 /** What a coordinating command reports besides its epoch lines: the run folder and, on a terminal, progress. */
 export interface RunReport {
@@ -24,9 +27,11 @@ export async function openRunReport(o: { command: string; values: Readonly<Recor
     ...(o.options.resumeFrom ? { resumeFrom: o.options.resumeFrom } : {}) });
   o.log.info({ runDir }, 'run folder');
   const progress = o.out.isTTY === true ? new ProgressLine(o.out, o.options.epochs) : undefined;
+  // The dashboard, /metrics, trace, TensorBoard and events.jsonl all watch one event stream.
+  const observers = await openRunObservers(observeConfigFrom(o.values), runDir, o.log);
   return {
     folder,
-    wrap: (options) => ({
+    wrap: (options) => emittingEvents({
       ...options,
       onStep: (info) => {
         options.onStep?.(info);
@@ -37,7 +42,10 @@ export async function openRunReport(o: { command: string; values: Readonly<Recor
         await options.onEpoch?.(summary, state);
         await folder.epoch(summary, state);
       },
-    }),
-    close: () => folder.close(),
+    }, observers.events, runDir),
+    close: async () => {
+      await observers.close('coordinator closed');
+      await folder.close();
+    },
   };
 }

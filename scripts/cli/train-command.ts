@@ -6,8 +6,9 @@ import { defineCommand } from './command.js';
 import { openRunReport } from './run-report.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, COORDINATOR_OPTIONS, DATA_OPTIONS, TRAIN_OPTIONS } from './option-tables.js';
 import { prepareCoordinator, runCoordinator } from './run-coordinator.js';
+import { OBSERVE_OPTIONS } from './observe-options.js';
 
-const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...COORDINATOR_OPTIONS, ...TRAIN_OPTIONS,
+const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...COORDINATOR_OPTIONS, ...TRAIN_OPTIONS, ...OBSERVE_OPTIONS,
   bind: { ...COORDINATOR_OPTIONS.bind, default: 'tcp://127.0.0.1:*' } };
 const SUMMARY = 'Train on this machine: a coordinator in this process and --workers local worker processes.';
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));

@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   ERR_WORKER_LOST: 'a worker stopped answering',
   ERR_TOO_MANY_FAULTS: 'a worker sent bad messages too often and was disconnected',
   ERR_NOT_AUTHORIZED: 'a worker key that is not in the allow-list',
-  ERR_INSECURE_BIND: 'binding a non-loopback address without CURVE',
+  ERR_INSECURE_BIND: 'binding a non-loopback address without CURVE (or a dashboard without --dashboard-token)',
   ERR_BAD_CONFIG: 'a flag or config value that is not valid',
   ERR_CHECKPOINT_CORRUPT: 'a checkpoint that fails its checksum',
   ERR_DATASET_MISSING: 'the Omniglot zips were not found',
@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   ERR_BACKEND_UNAVAILABLE: 'a forced compute backend that is not installed or usable',
   ERR_COMPUTE: 'the worker failed to compute a task',
   ERR_SHUTDOWN: 'the run was stopped',
+  ERR_EVENTS_CORRUPT: 'a run folder\'s events.jsonl line that is not a run event',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,7 +6,7 @@
 export type PhaseTimes = Readonly<Record<string, number>>;
 
 /** A worker's phases, in the order they happen: the weights it took since its last answer, then the task. */
-export const WORKER_PHASES = ['decode', 'upload', 'gather', 'compute', 'readback', 'encode', 'send'] as const;
+export const WORKER_PHASES = ['decode', 'upload', 'gather', 'compute', 'readBack', 'encode', 'send'] as const;
 export type WorkerPhase = (typeof WORKER_PHASES)[number];
 
 /** The coordinator's phases of a step: reading the answers, then making and delivering the next weights. */
@@ -55,7 +55,7 @@ export function addPhases(...all: readonly PhaseTimes[]): PhaseTimes {
   return out;
 }
 
-/** Each phase divided by `count` (the mean per step of a sum over `count` steps); empty for count 0. */
+/** Each phase times `factor` (1 / steps: the mean per step of a sum over the steps). */
 export function scalePhases(times: PhaseTimes, factor: number): PhaseTimes {
   return Object.fromEntries(Object.entries(times).map(([name, ms]) => [name, ms * factor]));
 }
