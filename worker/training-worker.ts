@@ -17,6 +17,11 @@ import { usesIpv6 } from '../shared/common/endpoint.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import { augmentBatch } from '../shared/dataset/augment.js';
 import { applyClientSecurity, watchHandshake, type ClientSecurity } from './client-security.js';
+import { PhaseClock } from '../shared/common/phase-times.js';
+import { concatRows } from '../shared/exchange/factor-reduction.js';
+import { factoredLayers, type FactoredLayer } from '../shared/exchange/factored-layers.js';
+import { modelSpec } from '../shared/model/model-spec.js';
+import { ReplicaWeights } from './replica-weights.js';
 
 export interface WorkerOptions {
   /** Coordinator endpoint, e.g. tcp://10.0.0.1:5555. */
@@ -33,6 +38,8 @@ export interface WorkerOptions {
   readonly coordinatorTimeoutMs?: number;
   /** Give up (exit kind 'gave-up') after this long without a word from a coordinator while not joined; none: never. */
   readonly joinTimeoutMs?: number;
+  /** Test hook (factored exchange): corrupt this replica's weights when an update brings them to this version. */
+  readonly corruptReplicaAtVersion?: number;
 }
 
 /** How a worker ended: the coordinator's shutdown, a refusal, or a local stop. */
@@ -60,6 +67,14 @@ export class TrainingWorker {
   private lastHeardMs = performance.now();
   private lastHelloMs = 0;
   private finish!: (exit: WorkerExit) => void;
+  /** The factored exchange's copy of the weights (replicas take the optimizer step). */
+  private readonly replica: ReplicaWeights;
+  private readonly layers: readonly FactoredLayer[];
+  /** Phases since the last answer: decoding, applying and uploading the weights or updates that came in. */
+  private sinceAnswer = new PhaseClock();
+  /** The previous answer's send, reported with the next answer (a message cannot carry its own send time). */
+  private lastSendMs = 0;
+  private lastEncodeMs = 0;
   readonly finished: Promise<WorkerExit>;
 
   private constructor(private readonly options: WorkerOptions, socket: Dealer) {
@@ -67,6 +82,8 @@ export class TrainingWorker {
     this.queue = new SendQueue(socket, 16);
     this.log = options.log.child({ component: 'worker', workerName: options.name });
     this.runner = ModelRunner.create(options.modelKind, options.backend.tf, { characterAlphabet: options.data.characterAlphabet });
+    this.layers = factoredLayers(modelSpec(options.modelKind));
+    this.replica = new ReplicaWeights(this.layers, options.corruptReplicaAtVersion);
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -148,7 +165,11 @@ export class TrainingWorker {
       for await (const [frame] of this.socket) {
         if (!frame) continue;
         this.lastHeardMs = performance.now();
+        const decodeStarted = performance.now();
         const decoded = decodeMessage(frame);
+        if (decoded.ok && (decoded.message.type === 'weights' || decoded.message.type === 'update')) {
+          this.sinceAnswer.add('decode', performance.now() - decodeStarted);
+        }
         if (!decoded.ok) {
           this.log.warn({ code: decoded.code, reason: decoded.reason }, 'ignored a malformed frame from the coordinator');
           continue;
@@ -186,9 +207,27 @@ export class TrainingWorker {
         this.log.error({ code: message.code, reason: message.reason }, `refused by the coordinator: ${message.reason}`);
         this.close({ kind: 'refused', code: message.code, reason: message.reason });
         return;
-      case 'weights':
+      case 'weights': {
+        const started = performance.now();
+        this.replica.set(message);
         this.runner.setParams(message.tensors);
+        this.sinceAnswer.add('upload', performance.now() - started);
         return;
+      }
+      case 'update': {
+        const started = performance.now();
+        const outcome = this.replica.apply(message);
+        const applied = performance.now();
+        this.sinceAnswer.add('optimizer', applied - started);
+        if (!outcome.applied) {
+          // The next answer's proof names the version held, and the coordinator sends the weights whole.
+          this.log.warn({ why: outcome.why }, 'update not applied: waiting for the full weights');
+          return;
+        }
+        this.runner.setParams(outcome.params);
+        this.sinceAnswer.add('upload', performance.now() - applied);
+        return;
+      }
       case 'step':
         await this.answerStep(message);
         return;
@@ -215,18 +254,38 @@ export class TrainingWorker {
 
   private async answerStep(m: StepAssignment): Promise<void> {
     const started = performance.now();
+    const clock = new PhaseClock();
+    const factored = m.exchange === 'factored' ? this.layers : [];
     try {
       let sum: NamedTensor[] | undefined;
+      const factorParts: NamedTensor[][] = [];
       let heads: HeadStat[] = [];
       for (const chunk of this.chunks(this.options.data.train, m.sampleIndices)) {
         const input = m.augment ? augmentBatch(chunk.batch, chunk.indices, m.augmentSeed, m.epoch) : chunk.batch;
-        const result = this.runner.gradients(input, m.lossWeights);
+        clock.lap('gather');
+        const result = this.runner.gradients(input, m.lossWeights, factored);
+        clock.lap('compute');
+        clock.add('compute', -(result.readBackMs ?? 0));
+        clock.add('readBack', result.readBackMs ?? 0);
         sum = sum ? addInto(sum, result.grads) : result.grads;
+        if (result.factors) factorParts.push(result.factors);
         heads = sumHeadStats([heads, result.heads]);
         await yieldToEventLoop();
+        clock.restart();
       }
-      await this.send({ type: 'gradients', taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleIndices.length,
-        grads: sum ?? [], heads, computeMs: performance.now() - started });
+      const factors = factored.length > 0 ? joinFactors(factorParts, factored) : undefined;
+      clock.lap('readBack');
+      // A message cannot carry its own encode and send times: each answer reports its predecessor's.
+      const phases = { ...this.sinceAnswer.read(), ...clock.read(), encode: this.lastEncodeMs, send: this.lastSendMs };
+      this.sinceAnswer = new PhaseClock();
+      const encodeStarted = performance.now();
+      const frame = encodeMessage({ type: 'gradients', taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleIndices.length,
+        grads: sum ?? [], heads, computeMs: performance.now() - started, phases,
+        ...(factors ? { factors, proof: this.replica.proof() } : {}) });
+      const sendStarted = performance.now();
+      this.lastEncodeMs = sendStarted - encodeStarted;
+      await this.queue.send(frame);
+      this.lastSendMs = performance.now() - sendStarted;
     } catch (error) {
       this.log.error({ err: error, task: m.taskId }, 'step failed');
       await this.send({ type: 'error', code: 'ERR_COMPUTE', message: (error as Error).message, taskId: m.taskId })
@@ -261,6 +320,11 @@ export class TrainingWorker {
       yield { batch: gatherBatch(split, part), indices: part };
     }
   }
+}
+
+/** Chunks' factors joined row-wise in sample order: x then dy per layer, as one shard's. */
+function joinFactors(parts: readonly NamedTensor[][], layers: readonly FactoredLayer[]): NamedTensor[] {
+  return layers.flatMap((l, i) => [concatRows(l.x, parts.map((p) => p[2 * i]!), l.in), concatRows(l.dy, parts.map((p) => p[2 * i + 1]!), l.out)]);
 }
 
 function addInto(sum: NamedTensor[], more: readonly NamedTensor[]): NamedTensor[] {

@@ -16,15 +16,16 @@ export interface AnswerTiming {
 /**
  * The breakdown of one step, phases in step order (STEP_PHASES) adding up to `stepMs`: the last answer's path
  * (worker phases, wire = its round trip less the worker's time, the coordinator's decode and check of it), then the
- * exchange's phases, and `waiting` for the rest (other answers' handling, event-loop turns, scheduling). Pure.
+ * exchange's phases, and `waiting` for the rest (waiting for workers to join, other answers' handling, event-loop
+ * turns). A worker reports its previous answer's encode and send (an answer cannot carry its own), so one step's wire
+ * can come out below zero; means over many steps are what to read. Pure.
  */
 export function stepBreakdown(stepMs: number, last: AnswerTiming | undefined, exchange: PhaseTimes): PhaseTimes {
   const out: Record<string, number> = {};
   let used = 0;
   const put = (name: string, ms: number): void => {
-    const v = Math.max(0, ms);
-    out[name] = v;
-    used += v;
+    out[name] = ms;
+    used += ms;
   };
   const workerTotal = WORKER_PHASES.reduce((s, p) => s + (last?.worker[p] ?? 0), 0);
   for (const p of WORKER_PHASES) put(`worker.${p}`, last?.worker[p] ?? 0);

@@ -5,8 +5,11 @@
  */
 export type PhaseTimes = Readonly<Record<string, number>>;
 
-/** A worker's phases, in the order they happen: the weights it took since its last answer, then the task. */
-export const WORKER_PHASES = ['decode', 'upload', 'gather', 'compute', 'readBack', 'encode', 'send'] as const;
+/**
+ * A worker's phases, in the order they happen: the weights or update it took since its last answer (decoding, the
+ * replica's optimizer step in the factored exchange, uploading), then the task.
+ */
+export const WORKER_PHASES = ['decode', 'optimizer', 'upload', 'gather', 'compute', 'readBack', 'encode', 'send'] as const;
 export type WorkerPhase = (typeof WORKER_PHASES)[number];
 
 /** The coordinator's phases of a step: reading the answers, then making and delivering the next weights. */
