@@ -2,11 +2,15 @@ import test from 'ava';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { decodeMessage, encodeMessage } from '../shared/protocol/codec.js';
 import { stepId, taskId } from '../shared/protocol/ids.js';
-import type { Message } from '../shared/protocol/messages.js';
+import type { Gradients, Message } from '../shared/protocol/messages.js';
+import { factoredLayers, factorSpecs } from '../shared/exchange/factored-layers.js';
+import { weightsCrc32 } from '../shared/exchange/weights-crc.js';
+import { modelSpec } from '../shared/model/model-spec.js';
+import { RawPeer, validHello, zeroGradients } from './helpers/raw-peer.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import { coordinatorOptions, maxRelativeDifference, trainWith } from './helpers/cluster.js';
 import { omniglotSubset, testBackend } from './helpers/fixtures.js';
-import { captureLog } from './helpers/log-capture.js';
+import { captureLog, refusal } from './helpers/log-capture.js';
 
 const t1 = { name: 'a', shape: [2], data: Float32Array.from([1, -2]) };
 
@@ -67,4 +71,52 @@ test('a replica whose weights are corrupted is caught by its proof, resynchronis
   const diff = maxRelativeDifference(result.state.params, undisturbed.state.params);
   t.log(`repaired vs undisturbed: max relative weight difference ${diff.toExponential(2)}`);
   t.true(diff < 1e-4, `max relative difference ${diff}`);
+});
+
+test('factored answers with a missing or wrong proof, or bad factors, are refused and never reach the weights', async (t) => {
+  const data = await omniglotSubset(2);
+  const log = captureLog();
+  const options = coordinatorOptions({ data, workers: 1, globalBatch: 16, log: log.logger,
+    overrides: { maxWorkerFaults: 100, workerTimeoutMs: 20_000, exchange: 'factored' } });
+  const coordinator = await Coordinator.start({ ...options, onStep: () => coordinator.stop('one step is enough') });
+  const peer = new RawPeer(coordinator.endpoint);
+  try {
+    await peer.send(validHello(data));
+    await peer.next('welcome');
+    const weights = await peer.next('weights');
+    const training = coordinator.train();
+    let task = await peer.next('step');
+    t.is(task.exchange, 'factored');
+    const n = task.sampleIndices.length;
+    const layers = factoredLayers(modelSpec('two-output'));
+    const dense = zeroGradients(task.taskId, task.stepId, n).grads.filter((g) => !layers.some((l) => l.kernel === g.name));
+    const factors = () => factorSpecs(layers, n).map((s) => ({ name: s.name, shape: [...s.shape], data: new Float32Array(s.shape[0]! * s.shape[1]!) }));
+    const proof = { version: weights.version, crc32: weightsCrc32(weights.tensors) };
+    const answer = (overrides: Partial<Gradients>): Gradients => ({ ...zeroGradients(task.taskId, task.stepId, n), grads: dense, factors: factors(), proof, ...overrides });
+    const withoutProof = (): Gradients => {
+      const { proof: _dropped, ...rest } = answer({});
+      return rest;
+    };
+    const cases: [() => Gradients, string][] = [
+      [withoutProof, 'carries no weights proof'],
+      [() => answer({ proof: { version: 5, crc32: proof.crc32 } }), 'computed with weights version 5'],
+      [() => answer({ proof: { version: proof.version, crc32: (proof.crc32 ^ 1) >>> 0 } }), 'are not the coordinator\'s'],
+      [() => answer({ factors: factors().map((f, i) => (i === 0 ? { ...f, shape: [f.data.length] } : f)) }), 'image.dense.kernel:x\' has shape'],
+      [() => answer({ factors: factors().map((f, i) => (i === 1 ? { ...f, data: f.data.map((v, k) => (k === 3 ? Number.NaN : v)) } : f)) }),
+        'non-finite value (NaN) at 3'],
+    ];
+    for (const [make, reason] of cases) {
+      await peer.send(make());
+      await log.waitFor(refusal('ERR_BAD_GRADIENTS', reason));
+      task = await peer.next('step');
+    }
+    t.true(log.lines.filter((l) => String(l.msg).includes('sending it the full weights')).length >= 3, 'each proof failure resyncs the worker');
+    await peer.send(answer({}));
+    const result = await training;
+    t.is(result.state.globalStep, 1, 'the step completed');
+    t.is(maxRelativeDifference(result.state.params, options.initialParams), 0, 'no refused value reached the weights');
+  } finally {
+    peer.close();
+    await coordinator.close();
+  }
 });
