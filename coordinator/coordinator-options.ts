@@ -4,6 +4,7 @@ import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { PhaseTimes } from '../shared/common/phase-times.js';
 import type { ExchangeChoice } from './step-exchange/exchange-choice.js';
+import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { RunEventSink, ShardReport } from './observe/run-events.js';
 import type { LrSchedule } from './lr-schedule.js';
@@ -44,6 +45,8 @@ export interface CoordinatorOptions {
   /** Called with the state after every `checkpointEverySteps` steps, at each epoch's end, and on stop. */
   readonly checkpoint?: { readonly everySteps: number; readonly save: (state: TrainingState) => Promise<void> };
   readonly security: ServerSecurity;
+  /** Sends the decoded set to workers that have none (DatasetRequest); absent: such requests are refused. */
+  readonly datasetServer?: DatasetServer;
   readonly log: Logger;
   /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported (dashboard, metrics). */
   readonly events?: RunEventSink;

@@ -28,7 +28,8 @@ export class Coordinator {
     const pool = await WorkerPool.start({ bind: options.bind, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
-      log: options.log, ...(options.events ? { events: options.events } : {}) });
+      log: options.log, ...(options.events ? { events: options.events } : {}),
+      ...(options.datasetServer ? { datasetServer: options.datasetServer } : {}) });
     return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint, design);
   }
 

@@ -5,11 +5,12 @@ import { coordinatorCommand } from './cli/coordinator-command.js';
 import { dashboardCommand } from './cli/dashboard-command.js';
 import { evaluateCommand } from './cli/evaluate-command.js';
 import { keysCommand } from './cli/keys-command.js';
+import { launchCommand } from './cli/launch-command.js';
 import { predictCommand } from './cli/predict-command.js';
 import { trainCommand } from './cli/train-command.js';
 import { workerCommand } from './cli/worker-command.js';
 
-const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, evaluateCommand, predictCommand, keysCommand, dashboardCommand];
+const COMMANDS: readonly Command[] = [trainCommand, coordinatorCommand, workerCommand, launchCommand, evaluateCommand, predictCommand, keysCommand, dashboardCommand];
 
 function usage(): string {
   const lines = ['Usage: omniglot-ddp <command> [flags]', '', 'Commands:'];

@@ -235,6 +235,7 @@ export class TrainingWorker {
         await this.answerEval(message);
         return;
       case 'heartbeat':
+      case 'dataset-chunk':
         return;
       case 'shutdown':
         this.log.info({ reason: message.reason, resumable: message.resumable }, message.resumable ? 'coordinator stopped to be resumed' : 'coordinator ended the run');
@@ -247,6 +248,7 @@ export class TrainingWorker {
       case 'gradients':
       case 'eval-result':
       case 'goodbye':
+      case 'dataset-request':
         this.log.warn({ type: message.type }, 'ignored a worker-only message from the coordinator');
         return;
     }

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../shared/common/errors.js';
 import { decodeMessage } from '../../shared/protocol/codec.js';
-import type { ErrorMessage, Hello, Message } from '../../shared/protocol/messages.js';
+import type { DatasetRequest, ErrorMessage, Hello, Message } from '../../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/version.js';
 import type { TaskAnswer } from './round-runner.js';
 import type { WorkerRecord } from './worker-registry.js';
@@ -9,6 +9,8 @@ import type { WorkerRecord } from './worker-registry.js';
 export type Inbound =
   | { readonly kind: 'bad-input'; readonly sender: WorkerRecord | undefined; readonly code: ErrorCode; readonly reason: string }
   | { readonly kind: 'hello'; readonly envelopeVersion: number; readonly hello: Hello }
+  /** Asked before hello, by a worker that needs the data to say hello with its fingerprint. */
+  | { readonly kind: 'dataset-request'; readonly envelopeVersion: number; readonly request: DatasetRequest }
   | { readonly kind: 'unregistered'; readonly message: Message }
   | { readonly kind: 'heartbeat'; readonly sender: WorkerRecord }
   | { readonly kind: 'answer'; readonly sender: WorkerRecord; readonly answer: TaskAnswer }
@@ -25,6 +27,7 @@ export function readInbound(frame: Uint8Array, sender: WorkerRecord | undefined)
   if (!decoded.ok) return { kind: 'bad-input', sender, code: decoded.code, reason: decoded.reason };
   const message = decoded.message;
   if (message.type === 'hello') return { kind: 'hello', envelopeVersion: decoded.protocolVersion, hello: message };
+  if (message.type === 'dataset-request') return { kind: 'dataset-request', envelopeVersion: decoded.protocolVersion, request: message };
   if (!sender) return { kind: 'unregistered', message };
   if (decoded.protocolVersion !== PROTOCOL_VERSION) {
     return { kind: 'bad-input', sender, code: 'ERR_PROTOCOL_VERSION', reason: `envelope version ${decoded.protocolVersion}` };
@@ -46,6 +49,7 @@ export function readInbound(frame: Uint8Array, sender: WorkerRecord | undefined)
     case 'update':
     case 'eval-request':
     case 'shutdown':
+    case 'dataset-chunk':
       return { kind: 'bad-input', sender, code: 'ERR_UNKNOWN_MESSAGE', reason: `'${message.type}' is not a worker message` };
   }
 }

@@ -4,8 +4,9 @@ import { DdpError } from '../../shared/common/errors.js';
 import { taskId, type WorkerId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
 import { encodeMessage } from '../../shared/protocol/codec.js';
-import type { Message } from '../../shared/protocol/messages.js';
+import type { DatasetRequest, Message } from '../../shared/protocol/messages.js';
 import type { WorkerLinks } from '../step-exchange/step-exchange.js';
+import type { DatasetServer } from '../dataset-server.js';
 import type { RunEventBody, RunEventSink } from '../observe/run-events.js';
 import { applyServerSecurity, type ServerSecurity } from '../server-security.js';
 import { readInbound, type Inbound } from './inbox.js';
@@ -22,6 +23,8 @@ export interface PoolOptions extends MembershipTerms {
   readonly log: Logger;
   /** Where joins, losses, refusals, reassignments, worker status and socket traffic are reported. */
   readonly events?: RunEventSink;
+  /** Sends the decoded set to workers that have none (DatasetRequest); absent: such requests are refused. */
+  readonly datasetServer?: DatasetServer;
 }
 
 /** open: admitting and running rounds; stopping: rounds refused, the one in flight abandoned; closed: socket gone. */
@@ -216,6 +219,9 @@ export class WorkerPool implements WorkerLinks {
       case 'hello':
         this.members.admit(routingId, inbound.envelopeVersion, inbound.hello);
         return;
+      case 'dataset-request':
+        this.answerDatasetRequest(routingId, inbound.request, inbound.envelopeVersion);
+        return;
       case 'unregistered': {
         const m = inbound.message;
         const from = { routingId: routingId.toString('hex') };
@@ -260,6 +266,15 @@ export class WorkerPool implements WorkerLinks {
         return;
       }
     }
+  }
+
+  private answerDatasetRequest(routingId: Buffer, request: DatasetRequest, envelopeVersion: number): void {
+    const from = { routingId: routingId.toString('hex') };
+    const answer = this.options.datasetServer?.answer(from.routingId, request, envelopeVersion)
+      ?? { type: 'refused', code: 'ERR_DATASET_UNAVAILABLE', reason: 'this coordinator does not serve its dataset' } as const;
+    if (answer.type === 'refused') this.log.warn({ ...from, code: answer.code, reason: answer.reason }, 'refused a dataset request');
+    else if (request.offset === 0) this.log.info({ ...from, bytes: answer.totalBytes }, 'sending the dataset to a worker without one');
+    this.sendMessage({ routingId }, answer);
   }
 
   private checkLiveness(): void {

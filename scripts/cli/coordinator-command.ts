@@ -4,7 +4,7 @@ import { openRunReport } from './run-report.js';
 import { prepareCoordinator, runCoordinator } from './run-coordinator.js';
 import { OBSERVE_OPTIONS } from './observe-options.js';
 
-const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS, ...OBSERVE_OPTIONS };
+export const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COORDINATOR_OPTIONS, ...OBSERVE_OPTIONS };
 const SUMMARY = 'Run the coordinator alone: it binds --bind and waits for workers started elsewhere (`omniglot-ddp worker --connect`).';
 
 export const coordinatorCommand = defineCommand({

@@ -13,7 +13,7 @@ const KEYS_OPTIONS = {
   force: { type: 'boolean', help: 'overwrite key files that exist', default: false },
 } as const satisfies OptionTable;
 
-const TABLE = { ...COMMON_OPTIONS, ...KEYS_OPTIONS };
+export const TABLE = { ...COMMON_OPTIONS, ...KEYS_OPTIONS };
 const SUMMARY = 'Make CURVE key pairs (Z85): coordinator.key/.pub, worker-N.key/.pub (secrets mode 0600), and allow-list.txt.';
 
 export const keysCommand = defineCommand({

@@ -74,3 +74,13 @@ export const TRAIN_OPTIONS = {
   workers: { type: 'int', help: 'local worker processes to start', default: 2, min: 1 },
   curve: { type: 'boolean', help: 'use CURVE with fresh keys made for this run and its local workers', default: false },
 } as const satisfies OptionTable;
+
+/** How `launch` finds its role; everything else it passes on to the coordinator or worker it becomes. */
+export const LAUNCH_OPTIONS = {
+  cluster: { type: 'string', help: 'where the role comes from: auto (Slurm, then Kubernetes, then env), slurm, kubernetes or env', default: 'auto', choices: ['auto', 'slurm', 'kubernetes', 'env'] },
+  role: { type: 'string', help: 'coordinator or worker (Kubernetes coordinator Job, plain environments; Slurm decides by task number)', choices: ['coordinator', 'worker'] },
+  coordinator: { type: 'string', help: 'the coordinator\'s host[:port] as workers reach it (Kubernetes: its headless Service DNS name); default 127.0.0.1' },
+  port: { type: 'int', help: 'coordinator port (default 5555; under Slurm 20000 + job id mod 20000)', min: 1 },
+  'worker-index': { type: 'int', help: 'this worker\'s number, for its key (worker-N.key) and name; Slurm and Kubernetes set it', min: 1 },
+  'keys-dir': { type: 'string', help: 'CURVE keys from `omniglot-ddp keys` (coordinator.key/.pub, worker-N.key, allow-list.txt), on a folder every node reads or a mounted Secret' },
+} as const satisfies OptionTable;

@@ -58,7 +58,7 @@ export function envName(option: string): string {
 type Scalar = string | number | boolean;
 
 /** One raw value (a command-line or environment string, or a config file's JSON value) as the flag's type, checked. */
-function convert(name: string, def: OptionDef, raw: unknown, where: string): Scalar {
+function convert(name: string, def: OptionDef, raw: unknown, where: string, checkPaths: boolean): Scalar {
   const fail = (why: string): never => {
     throw new DdpError('ERR_BAD_CONFIG', `--${name} (${where}): ${why}`);
   };
@@ -67,7 +67,7 @@ function convert(name: string, def: OptionDef, raw: unknown, where: string): Sca
       if (typeof raw !== 'string' && typeof raw !== 'number') return fail(`expected a string, got ${JSON.stringify(raw)}`);
       const value = String(raw);
       if (def.choices && !def.choices.includes(value)) fail(`'${value}' is not one of ${def.choices.join(', ')}`);
-      const problem = def.path && value !== '' ? pathProblem(value, def.path) : undefined;
+      const problem = checkPaths && def.path && value !== '' ? pathProblem(value, def.path) : undefined;
       if (problem) fail(problem);
       return value;
     }
@@ -116,6 +116,11 @@ export interface ParseSettings {
   readonly env?: NodeJS.ProcessEnv;
   /** Positional arguments taken (e.g. 'image.png...'); without it, any is refused. */
   readonly positionals?: string;
+  /**
+   * Whether path flags are checked against this machine's files (default true). Off only to validate a command line
+   * meant for another machine, e.g. the deployment manifests' arguments.
+   */
+  readonly checkPaths?: boolean;
 }
 
 /**
@@ -124,7 +129,7 @@ export interface ParseSettings {
  *   unreadable config file.
  */
 export function parseOptions<T extends OptionTable>(table: T, argv: readonly string[], settings: ParseSettings = {}): ParsedOptions<T> {
-  const { env = process.env, positionals: takes } = settings;
+  const { env = process.env, positionals: takes, checkPaths = true } = settings;
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: takes !== undefined, allowNegative: true,
@@ -140,16 +145,16 @@ export function parseOptions<T extends OptionTable>(table: T, argv: readonly str
   for (const [name, def] of Object.entries(table)) {
     const envKey = env[envName(name)] !== undefined ? envName(name) : def.env !== undefined && env[def.env] !== undefined ? def.env : undefined;
     if (fromFlags.has(name)) {
-      values[name] = convert(name, def, fromFlags.get(name), 'command line');
+      values[name] = convert(name, def, fromFlags.get(name), 'command line', checkPaths);
       sources[name] = 'flag';
     } else if (envKey !== undefined) {
-      values[name] = convert(name, def, env[envKey], `environment ${envKey}`);
+      values[name] = convert(name, def, env[envKey], `environment ${envKey}`, checkPaths);
       sources[name] = 'env';
     } else if (fromConfig.has(name)) {
-      values[name] = convert(name, def, fromConfig.get(name), `config file ${String(configPath)}`);
+      values[name] = convert(name, def, fromConfig.get(name), `config file ${String(configPath)}`, checkPaths);
       sources[name] = 'config';
     } else if (def.default !== undefined) {
-      values[name] = convert(name, def, def.default, 'default');
+      values[name] = convert(name, def, def.default, 'default', checkPaths);
       sources[name] = 'default';
     } else {
       values[name] = undefined;

@@ -1,4 +1,5 @@
 import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
+import { DatasetServer } from '../../coordinator/dataset-server.js';
 import { checkBind } from '../../coordinator/server-security.js';
 import { withCheckpoints } from '../../coordinator/checkpoint-resume.js';
 import { CheckpointStore } from '../../coordinator/checkpoint-store.js';
@@ -59,6 +60,7 @@ export function coordinatorOptionsFrom(values: CoordinatorValues, data: Omniglot
     maxWorkerFaults: 5,
     initialParams: initialParams(model, values.seed),
     security: serverSecurityFrom(values),
+    datasetServer: new DatasetServer(data),
     log,
     ...saveWeightsOption(values['save-weights'], values.epochs),
   };

@@ -5,9 +5,9 @@ import { clientSecurityFrom } from '../../shared/security/security-options.js';
 import { TrainingWorker, type WorkerExit, type WorkerOptions } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
-import { loadDataset } from './run-coordinator.js';
+import { loadWorkerDataset } from './worker-dataset.js';
 
-const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
+export const TABLE = { ...COMMON_OPTIONS, ...DATA_OPTIONS, ...COMPUTE_OPTIONS, ...WORKER_OPTIONS };
 const SUMMARY = 'Run one worker: it connects to --connect, loads the same dataset, and computes gradients until the run ends.';
 /** Lets a stopping coordinator's socket close before this worker knocks again, so the hello reaches its successor. */
 const REJOIN_PAUSE_MS = 1000;
@@ -31,7 +31,7 @@ export const workerCommand = defineCommand({
   options: TABLE,
   async run({ values, log }) {
     const security = clientSecurityFrom(values);
-    const [data, backend] = await Promise.all([loadDataset(values, log), initBackend(values.backend, log)]);
+    const [data, backend] = await Promise.all([loadWorkerDataset(values, values.connect, security, log), initBackend(values.backend, log)]);
     const options: WorkerOptions = { connect: values.connect, data, backend, modelKind: values.model,
       name: values.name ?? `${hostname()}:${process.pid}`, log, security, microBatch: values['micro-batch'] };
     let worker = await TrainingWorker.start(options);

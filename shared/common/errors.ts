@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ERR_DATASET_CORRUPT: 'a dataset zip or cache that does not read back',
   ERR_IMAGE_DECODE: 'an image that does not decode',
   ERR_DOWNLOAD: 'the dataset could not be downloaded',
+  ERR_DATASET_UNAVAILABLE: 'a worker without the dataset could not get it from the coordinator',
   ERR_BACKEND_UNAVAILABLE: 'a forced compute backend that is not installed or usable',
   ERR_COMPUTE: 'the worker failed to compute a task',
   ERR_SHUTDOWN: 'the run was stopped',

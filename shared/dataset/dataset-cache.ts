@@ -48,6 +48,11 @@ export function cacheFile(cacheDir: string, key: CacheKey): string {
 }
 
 export async function writeCache(file: string, key: CacheKey, data: DecodedSet, print: string): Promise<void> {
+  await writeFileAtomic(file, encodeCacheFile(key, data, print));
+}
+
+/** The cache file's bytes, as pieces to write or send in order. */
+export function encodeCacheFile(key: CacheKey, data: DecodedSet, print: string): Uint8Array[] {
   const header: Header = {
     key: { ...key },
     version: DECODE_VERSION,
@@ -61,7 +66,7 @@ export async function writeCache(file: string, key: CacheKey, data: DecodedSet, 
     ...(['train', 'test'] as const).flatMap((name) => splitArrays(data[name]).map((array, k) => ({ name: `${name}.${SPLIT_ARRAYS[k]}`, bytes: bytesOf(array) }))),
     { name: 'characterAlphabet', bytes: bytesOf(data.characterAlphabet) },
   ];
-  await writeFileAtomic(file, encodeContainer({ kind: CACHE_KIND, meta: header, sections }));
+  return [...encodeContainer({ kind: CACHE_KIND, meta: header, sections })];
 }
 
 export async function readCache(file: string, key: CacheKey): Promise<CacheRead> {
@@ -72,8 +77,19 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
     return { kind: 'invalid', reason: `unreadable (${(error as Error).message})` };
   }
+  return parseCacheFile(bytes, { key });
+}
+
+/**
+ * What a file must stand for: a load's key (a cache file on disk), or only a content fingerprint (a file received
+ * from a coordinator, whose source zip this side never saw; its header key is then taken as it is).
+ */
+export type CacheExpectation = { readonly key: CacheKey } | { readonly fingerprint: string };
+
+/** Parses and verifies a cache file's bytes; never throws. */
+export function parseCacheFile(bytes: Buffer, expect: CacheExpectation): CacheRead {
   try {
-    return parse(bytes, key);
+    return parse(bytes, expect);
   } catch (error) {
     return { kind: 'invalid', reason: (error as Error).message };
   }
@@ -81,7 +97,7 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
 
 class InvalidCache extends Error {}
 
-function parse(bytes: Buffer, key: CacheKey): CacheRead {
+function parse(bytes: Buffer, expect: CacheExpectation): CacheRead {
   const invalid = (reason: string): CacheRead => ({ kind: 'invalid', reason });
   let container: DecodedContainer;
   try {
@@ -93,7 +109,13 @@ function parse(bytes: Buffer, key: CacheKey): CacheRead {
   const header = toHeader(container.meta);
   if (!header) return invalid('malformed header');
   if (header.version !== DECODE_VERSION) return invalid(`decode version ${header.version}, loader is ${DECODE_VERSION}`);
-  if (!sameKey(header.key, key)) return invalid('made from another zip, subset or image size');
+  if ('key' in expect && !sameKey(header.key, expect.key)) return invalid('made from another zip, subset or image size');
+  // The container's checksum binds the header's fingerprint to the bytes; a received file must carry the one asked for.
+  if ('fingerprint' in expect && header.fingerprint !== expect.fingerprint) {
+    return invalid(`content fingerprint ${header.fingerprint.slice(0, 12)} is not the expected ${expect.fingerprint.slice(0, 12)}`);
+  }
+  const key = 'key' in expect ? expect.key : headerKey(header.key);
+  if (!key) return invalid('header key is malformed');
 
   const pixels = key.imageSize * key.imageSize;
   // Copies rather than views: the section offsets are not 4-byte aligned, and views would pin the whole file buffer.
@@ -153,4 +175,13 @@ function sameKey(stored: Readonly<Record<string, unknown>>, key: CacheKey): bool
     stored['alphabets'] === key.alphabets &&
     stored['imageSize'] === key.imageSize
   );
+}
+
+/** A header's key read without an expected one: the fields that shape the body must be sane. */
+function headerKey(stored: Readonly<Record<string, unknown>>): CacheKey | undefined {
+  const { set, zipSha256, alphabets, imageSize } = stored;
+  if (set !== 'background' && set !== 'evaluation') return undefined;
+  if (typeof zipSha256 !== 'string' || !(alphabets === 'all' || (Number.isInteger(alphabets) && Number(alphabets) >= 1))) return undefined;
+  if (!Number.isInteger(imageSize) || Number(imageSize) < 1 || Number(imageSize) > 1024) return undefined;
+  return { set, zipSha256, alphabets: alphabets as number | 'all', imageSize: Number(imageSize) };
 }

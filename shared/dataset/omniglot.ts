@@ -38,6 +38,8 @@ export interface OmniglotData {
   readonly train: Split;
   /** Drawers 17-20 (3,856 images). */
   readonly test: Split;
+  /** What the set was decoded from, when loaded by this module; a coordinator sends the set on with it. */
+  readonly source?: CacheKey;
 }
 
 export interface LoadOptions {
@@ -105,7 +107,7 @@ async function loadSet(set: OmniglotSet, options: LoadOptions): Promise<Omniglot
   const cached = await readCache(file, key);
   if (cached.kind === 'hit') {
     log.info({ file, fingerprint: cached.fingerprint, ms: Math.round(performance.now() - started) }, 'dataset cache hit');
-    return toData(cached.data, cached.fingerprint);
+    return toData(cached.data, cached.fingerprint, key);
   }
   if (cached.kind === 'invalid') log.warn({ file, reason: cached.reason }, 'dataset cache invalid, rebuilding');
   else log.info({ file }, 'dataset cache miss');
@@ -119,7 +121,7 @@ async function loadSet(set: OmniglotSet, options: LoadOptions): Promise<Omniglot
     // A read-only or full cache folder costs the next run a decode, not this run its data.
     log.warn({ file, err: describeError(error) }, 'dataset cache not written');
   }
-  return toData(decoded, print);
+  return toData(decoded, print, key);
 }
 
 async function decodeZip(zipPath: string, set: OmniglotSet, keep: number | undefined, log: Logger): Promise<DecodedSet> {
@@ -163,7 +165,8 @@ function emptySplit(refs: readonly ImageRef[], characterAlphabet: Int32Array, pi
   };
 }
 
-function toData(data: DecodedSet, print: string): OmniglotData {
+/** The trainer's view of a decoded set: float images. */
+export function toData(data: DecodedSet, print: string, source?: CacheKey): OmniglotData {
   const split = (raw: RawSplit): Split => ({
     size: raw.size,
     images: inkToFloat(raw.ink),
@@ -178,5 +181,6 @@ function toData(data: DecodedSet, print: string): OmniglotData {
     characterAlphabet: data.characterAlphabet,
     train: split(data.train),
     test: split(data.test),
+    ...(source ? { source } : {}),
   };
 }

@@ -3,7 +3,8 @@ import { isHeadName, type HeadName, type HeadStat } from '../model/heads.js';
 import { stepId, taskId, workerId } from './ids.js';
 import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import { phasesFromWire, phasesToWire, proofFromWire, tensorsFromWire, tensorsToWire, updateFromWire, updateToWire } from './exchange-codec.js';
-import type { Agreement, Message, Split } from './messages.js';
+import { DATASET_CHUNK_BYTES, isFingerprint, MAX_DATASET_BYTES } from './dataset-limits.js';
+import type { Agreement, DatasetChunk, Message, Split } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 const pb = ddp.v1;
@@ -62,6 +63,10 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
       return { error: { code: m.code, message: m.message, taskId: m.taskId } };
     case 'goodbye':
       return { goodbye: { reason: m.reason } };
+    case 'dataset-request':
+      return { datasetRequest: { offset: m.offset, maxBytes: m.maxBytes } };
+    case 'dataset-chunk':
+      return { datasetChunk: { fingerprint: m.fingerprint, offset: m.offset, totalBytes: m.totalBytes, data: m.data } };
   }
 }
 
@@ -126,6 +131,19 @@ function agreement(a: ddp.v1.Agreement.$Properties | null | undefined): Agreemen
   if (!a) return undefined;
   return { agree: uint(a.agree, 'agree'), impliedCorrect: uint(a.impliedCorrect, 'implied_correct'),
     count: uint(a.count, 'agreement count') };
+}
+
+/** A chunk within its bounds: a known-size file, a fingerprint, at most one chunk of bytes that fit the file. */
+function datasetChunk(c: ddp.v1.DatasetChunk.$Properties): DatasetChunk {
+  const fingerprint = str(c.fingerprint);
+  if (!isFingerprint(fingerprint)) throw new WireError('dataset chunk fingerprint is not 64 hex digits');
+  const offset = uint(c.offset, 'offset');
+  const totalBytes = uint(c.totalBytes, 'total_bytes');
+  const data = c.data ?? new Uint8Array(0);
+  if (totalBytes > MAX_DATASET_BYTES) throw new WireError(`dataset of ${totalBytes} bytes is over the limit of ${MAX_DATASET_BYTES}`);
+  if (data.length > DATASET_CHUNK_BYTES) throw new WireError(`dataset chunk of ${data.length} bytes is over the limit of ${DATASET_CHUNK_BYTES}`);
+  if (offset + data.length > totalBytes) throw new WireError(`dataset chunk [${offset}, ${offset + data.length}) runs past the end (${totalBytes} bytes)`);
+  return { type: 'dataset-chunk', fingerprint, offset, totalBytes, data };
 }
 
 function fromWire(e: ddp.v1.Envelope): Message {
@@ -197,6 +215,11 @@ function fromWire(e: ddp.v1.Envelope): Message {
         taskId: taskId(uint(e.error!.taskId, 'task_id')) };
     case 'goodbye':
       return { type: 'goodbye', reason: str(e.goodbye!.reason) };
+    case 'datasetRequest':
+      return { type: 'dataset-request', offset: uint(e.datasetRequest!.offset, 'offset'),
+        maxBytes: uint(e.datasetRequest!.maxBytes, 'max_bytes') };
+    case 'datasetChunk':
+      return datasetChunk(e.datasetChunk!);
     default:
       throw new WireError('envelope has no message body');
   }

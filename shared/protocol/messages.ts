@@ -119,6 +119,21 @@ export interface Goodbye {
   readonly reason: string;
 }
 
+/** worker -> coordinator, before hello: bytes of the coordinator's dataset file from `offset` (0 bytes: size only). */
+export interface DatasetRequest {
+  readonly type: 'dataset-request';
+  readonly offset: number;
+  readonly maxBytes: number;
+}
+/** coordinator -> worker: one chunk of the dataset file (shared/dataset/dataset-cache.ts format). */
+export interface DatasetChunk {
+  readonly type: 'dataset-chunk';
+  readonly fingerprint: string;
+  readonly offset: number;
+  readonly totalBytes: number;
+  readonly data: Uint8Array;
+}
+
 export type Message =
   | Hello
   | Welcome
@@ -132,16 +147,18 @@ export type Message =
   | Shutdown
   | ErrorMessage
   | Goodbye
+  | DatasetRequest
+  | DatasetChunk
   | StepUpdate;
 
 export type MessageType = Message['type'];
 
 /** What a worker may send, and what a coordinator may send: each side refuses the other's kinds. */
 export const WORKER_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
-  'hello', 'gradients', 'eval-result', 'heartbeat', 'error', 'goodbye',
+  'hello', 'gradients', 'eval-result', 'heartbeat', 'error', 'goodbye', 'dataset-request',
 ]);
 export const COORDINATOR_MESSAGE_TYPES: ReadonlySet<MessageType> = new Set([
-  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error', 'update',
+  'welcome', 'refused', 'step', 'weights', 'eval-request', 'heartbeat', 'shutdown', 'error', 'dataset-chunk', 'update',
 ]);
 
 export type { HeadName };

@@ -21,9 +21,9 @@ export interface CliProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** `node dist/scripts/cli.js <args>` with its log lines parsed as they arrive. */
-export function spawnCli(args: readonly string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd() });
+/** `node dist/scripts/cli.js <args>` with its log lines parsed as they arrive; `env` replaces the environment. */
+export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd(), env });
   const log = new LineLog();
   const stdout: string[] = [];
   let partial = '';
