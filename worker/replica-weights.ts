@@ -25,7 +25,7 @@ export class ReplicaWeights {
   /** `corruptAtVersion`: test hook, flips a bit of the weights once they reach this version by an update. */
   constructor(private readonly layers: readonly FactoredLayer[], private corruptAtVersion?: number) {}
 
-  /** Takes the full weights (and optimizer state) of a version. */
+  /** Takes the full weights (and optimizer state) of a version; they become this replica's own (updated in place). */
   set(message: Weights): void {
     this.params = message.tensors;
     this.state = (message.optimizerState ?? []).map((t) => t.data);
@@ -37,7 +37,7 @@ export class ReplicaWeights {
     if (this.version < 0) return { applied: false, why: 'no weights yet' };
     if (update.version !== this.version + 1) return { applied: false, why: `update to version ${update.version} on weights of version ${this.version}` };
     const next = applyStepUpdate(this.params, this.state, { meanGrads: update.meanGrads, factors: update.factors, samples: update.samples,
-      sgd: { learningRate: update.learningRate, momentum: update.momentum, weightDecay: update.weightDecay } }, this.layers, this.product);
+      sgd: { learningRate: update.learningRate, momentum: update.momentum, weightDecay: update.weightDecay } }, this.layers, this.product, true);
     this.params = next.params;
     this.state = next.state;
     this.version = update.version;

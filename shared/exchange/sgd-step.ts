@@ -40,17 +40,20 @@ function divideInto(out: Float32Array, sum: Float32Array | Float64Array, n: numb
 /**
  * One SGD step of one parameter from its mean gradient, PyTorch's semantics (dampening 0, no Nesterov):
  * g' = g + wd*w; v = mu*v + g' (v = g' on the first step); w = w - lr*v. Arithmetic in float64, stored as float32.
- * Returns the new weights and (with momentum) the new velocity; the inputs are not modified.
+ * The mean gradient is `g`, or (`divisor` given) g[k] / divisor rounded to float32, computed in the same pass.
+ * Writes into `into` when given (it may be `w` itself: the update is elementwise), else into new arrays.
  */
-export function sgdStepOf(w: Float32Array, g: Float32Array, prev: Float32Array | undefined, options: SgdOptions): { weights: Float32Array; velocity: Float32Array | undefined } {
+export function sgdStepOf(w: Float32Array, g: Float32Array, prev: Float32Array | undefined, options: SgdOptions,
+  into?: { readonly weights: Float32Array; readonly velocity?: Float32Array | undefined }, divisor = 1): { weights: Float32Array; velocity: Float32Array | undefined } {
   const { learningRate: lr, momentum: mu, weightDecay: wd } = options;
-  const out = new Float32Array(w.length);
+  const out = into?.weights ?? new Float32Array(w.length);
   if (mu === 0) {
-    plainStep(out, w, g, lr, wd);
+    if (divisor === 1) plainStep(out, w, g, lr, wd);
+    else plainStepFromSum(out, w, g, divisor, lr, wd);
     return { weights: out, velocity: undefined };
   }
-  const velocity = new Float32Array(w.length);
-  momentumStep(out, velocity, w, g, prev, lr, mu, wd);
+  const velocity = into?.velocity ?? new Float32Array(w.length);
+  momentumStep(out, velocity, w, g, divisor, prev, lr, mu, wd);
   return { weights: out, velocity };
 }
 
@@ -75,10 +78,19 @@ function plainStep(out: Float32Array, w: Float32Array, g: Float32Array, lr: numb
   for (let k = 0; k < out.length; k++) out[k] = w[k]! - lr * (g[k]! + wd * w[k]!);
 }
 
-function momentumStep(out: Float32Array, v: Float32Array, w: Float32Array, g: Float32Array, prev: Float32Array | undefined,
+/** plainStep with g[k] = fround(sum[k] / n): the mean of a gradient sum, rounded as a Float32Array would hold it. */
+function plainStepFromSum(out: Float32Array, w: Float32Array, sum: Float32Array, n: number, lr: number, wd: number): void {
+  if (wd === 0) {
+    for (let k = 0; k < out.length; k++) out[k] = w[k]! - lr * Math.fround(sum[k]! / n);
+    return;
+  }
+  for (let k = 0; k < out.length; k++) out[k] = w[k]! - lr * (Math.fround(sum[k]! / n) + wd * w[k]!);
+}
+
+function momentumStep(out: Float32Array, v: Float32Array, w: Float32Array, g: Float32Array, n: number, prev: Float32Array | undefined,
   lr: number, mu: number, wd: number): void {
   for (let k = 0; k < out.length; k++) {
-    const d = g[k]! + wd * w[k]!;
+    const d = Math.fround(g[k]! / n) + wd * w[k]!;
     const step = prev ? mu * prev[k]! + d : d;
     v[k] = step;
     out[k] = w[k]! - lr * step;
