@@ -7,7 +7,7 @@ import type { ExchangeChoice } from './step-exchange/exchange-choice.js';
 import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { RunEventSink, ShardReport } from './observe/run-events.js';
-import type { LrSchedule } from './lr-schedule.js';
+import type { LrScaling, LrSchedule } from './lr-schedule.js';
 import type { ServerSecurity } from './server-security.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
@@ -27,10 +27,11 @@ export interface CoordinatorOptions {
   readonly seed: number;
   readonly epochs: number;
   readonly globalBatch: number;
-  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule };
+  /** `learningRate` is the base rate; `scaling` (default none) scales it with the global batch. */
+  readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule; readonly scaling?: LrScaling };
   readonly lossWeighting: LossWeighting;
   readonly augment: boolean;
-  /** The step exchange design (coordinator/step-exchange/exchange-choice.ts); default 'auto'. */
+  /** How shard results become the next weights (coordinator/step-exchange/exchange-choice.ts); default 'auto'. */
   readonly exchange?: ExchangeChoice;
   /** Workers needed before a step starts; below it the coordinator waits and says so. */
   readonly minWorkers: number;

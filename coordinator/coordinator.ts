@@ -2,15 +2,18 @@ import type { Agreement, Split } from '../shared/protocol/messages.js';
 import { modelSpec } from '../shared/model/model-spec.js';
 import type { CoordinatorOptions, TrainResult } from './coordinator-options.js';
 import type { HeadSummary } from './head-metrics.js';
+import { runWireLimits } from '../shared/protocol/wire-limits.js';
 import { WorkerPool } from './pool/worker-pool.js';
-import { chooseExchange, createExchange } from './step-exchange/exchange-choice.js';
+import { chooseExchange } from './step-exchange/exchange-choice.js';
+import { createExchange } from './step-exchange/designs.js';
 import { Trainer } from './trainer/trainer.js';
 
 /**
  * A training run's coordinator: a worker pool (the socket, admission, membership, liveness, rounds of tasks), a
- * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (central SGD, or factored:
- * replicas take the step from sufficient factors, proven against the weights of record here; exchange-choice.ts). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe point;
- * close() says goodbye to the workers and releases the socket.
+ * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (options.exchange: central SGD, or
+ * factored: replicas take the step from sufficient factors, proven against the weights of record here; 'auto' picks;
+ * step-exchange/exchange-choice.ts). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe
+ * point; close() says goodbye to the workers and releases the socket.
  */
 export class Coordinator {
   private constructor(private readonly pool: WorkerPool, private readonly trainer: Trainer<unknown>, readonly endpoint: string,
@@ -21,11 +24,12 @@ export class Coordinator {
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const spec = modelSpec(options.modelKind);
     const resume = options.resumeFrom;
-    const design = chooseExchange(options.exchange ?? 'auto', spec, options.globalBatch);
-    const exchange = createExchange(design, { params: resume?.params ?? options.initialParams, sgdState: resume?.sgdState ?? [] },
-      spec, { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay });
+    const design = chooseExchange(options.exchange ?? 'auto', spec, options.globalBatch, options.sgd.momentum);
+    const exchange = createExchange(design, { params: resume?.params ?? options.initialParams, sgdState: resume?.sgdState ?? [],
+      model: spec, sgd: { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay } });
     options.log.info({ design }, `step exchange: ${design}`);
-    const pool = await WorkerPool.start({ bind: options.bind, security: options.security, datasetFingerprint: options.dataset.fingerprint,
+    const limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
+    const pool = await WorkerPool.start({ bind: options.bind, limits, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, seed: options.seed, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
       workerTimeoutMs: options.workerTimeoutMs, maxWorkerFaults: options.maxWorkerFaults, joinFrames: () => exchange.joinFrames(),
       log: options.log, ...(options.events ? { events: options.events } : {}),

@@ -30,3 +30,25 @@ export function learningRateAt(base: number, schedule: LrSchedule, at: TrainingP
     }
   }
 }
+
+/**
+ * How the rate follows the global batch (Goyal et al. 2017, "Accurate, Large Minibatch SGD"):
+ * - none: the base rate whatever the batch.
+ * - linear: the peak rate is base x globalBatch / baseBatch, reached by a linear ramp from the base rate over the
+ *   first `warmupEpochs` epochs (step by step), after which the schedule above applies to the peak rate.
+ */
+export type LrScaling =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'linear'; readonly baseBatch: number; readonly warmupEpochs: number };
+
+export const LR_SCALINGS = ['none', 'linear'] as const;
+
+/** The rate at `at` for a run of global batch `globalBatch`: the schedule of the scaled peak, ramped in during warmup. */
+export function scaledLearningRateAt(base: number, schedule: LrSchedule, scaling: LrScaling, globalBatch: number,
+  at: TrainingPosition): number {
+  if (scaling.kind === 'none') return learningRateAt(base, schedule, at);
+  const scheduled = learningRateAt(base * (globalBatch / scaling.baseBatch), schedule, at);
+  const epochsDone = at.epoch + at.stepInEpoch / Math.max(1, at.stepsPerEpoch);
+  if (epochsDone >= scaling.warmupEpochs) return scheduled;
+  return base + (scheduled - base) * (epochsDone / scaling.warmupEpochs);
+}

@@ -13,6 +13,10 @@ const js = join(outDir, 'ddp.js');
 execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'es6', '--force-number', '--no-verify', '--no-delimited',
   '--no-beautify', '-o', js, join(root, 'proto', 'ddp.proto')], { stdio: 'inherit' });
 execFileSync(bin('pbts'), ['-o', join(outDir, 'ddp.d.ts'), js], { stdio: 'inherit' });
+// The descriptor as JSON, for the bounded wire walker (shared/protocol/wire-scan.ts) to read field kinds from.
+const json = join(outDir, 'ddp.json');
+execFileSync(bin('pbjs'), ['-t', 'json', '-o', json, join(root, 'proto', 'ddp.proto')], { stdio: 'inherit' });
 const distDir = join(root, 'dist', 'proto', 'generated');
 mkdirSync(distDir, { recursive: true });
 copyFileSync(js, join(distDir, 'ddp.js'));
+copyFileSync(json, join(distDir, 'ddp.json'));

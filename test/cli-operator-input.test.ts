@@ -36,6 +36,11 @@ const CASES: readonly [string, readonly string[], RegExp][] = [
   ['--save-weights naming a folder', ['--save-weights', scratch], /--save-weights \(command line\): .* is a folder/],
   ['--checkpoint-dir naming a file', ['--checkpoint-dir', aFile], /--checkpoint-dir \(command line\): .*a-file is a file, not a folder/],
   ['a boolean given a value', ['--augment=false'], /--augment takes no value/],
+  ['a warmup without the scaling rule', ['--warmup-epochs', '2'], /--warmup-epochs: 2 needs --lr-scaling linear/],
+  ['a warmup longer than the run', ['--lr-scaling', 'linear', '--warmup-epochs', '3'], /--warmup-epochs: 3 is more than the 1 --epochs/],
+  ['an unknown lr scaling', ['--lr-scaling', 'quadratic'], /--lr-scaling \(command line\): 'quadratic' is not one of none, linear/],
+  ['a target past 1', ['--target', 'alphabet=1.5'], /--target: alphabet=1\.5 is not an accuracy in \(0, 1\]/],
+  ['zero samples per worker', ['--batch-per-worker', '0'], /--batch-per-worker \(command line\): 0 is below the minimum 1/],
 ];
 
 for (const [what, args, message] of CASES) {
@@ -76,7 +81,7 @@ test('`keys --out` naming a file, and stray arguments to other commands, are one
 });
 
 test('the largest accepted seed crosses the wire exactly', (t) => {
-  const decoded = decodeMessage(encodeMessage({ type: 'welcome', workerId: workerId('w-1'), heartbeatIntervalMs: 1000,
+  const decoded = decodeMessage(encodeMessage({ type: 'welcome', workerId: workerId('w-1'), heartbeatIntervalMs: 1000, workerTimeoutMs: 10_000,
     modelKind: 'two-output', seed: MAX_SEED }));
   t.true(decoded.ok);
   t.is(decoded.ok && decoded.message.type === 'welcome' ? decoded.message.seed : undefined, MAX_SEED);

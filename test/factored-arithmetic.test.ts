@@ -108,4 +108,6 @@ test('the course models factor their image dense layer, and auto factors only wh
   t.is(chooseExchange('auto', spec, 32), 'factored');
   t.is(chooseExchange('auto', spec, 128), 'central-sgd');
   t.is(chooseExchange('central-sgd', spec, 32), 'central-sgd');
+  t.is(chooseExchange('auto', spec, 32, 0.9), 'central-sgd', 'momentum: central SGD');
+  t.throws(() => chooseExchange('factored', spec, 32, 0.9), { message: /needs --momentum 0/ });
 });

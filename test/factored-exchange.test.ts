@@ -9,7 +9,7 @@ import { modelSpec } from '../shared/model/model-spec.js';
 import { RawPeer, validHello, zeroGradients } from './helpers/raw-peer.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import { coordinatorOptions, maxRelativeDifference, trainWith } from './helpers/cluster.js';
-import { omniglotSubset, testBackend } from './helpers/fixtures.js';
+import { omniglotSubset } from './helpers/fixtures.js';
 import { captureLog, refusal } from './helpers/log-capture.js';
 
 const t1 = { name: 'a', shape: [2], data: Float32Array.from([1, -2]) };
@@ -54,8 +54,7 @@ test('a replica whose weights are corrupted is caught by its proof, resynchronis
   const log = captureLog('info');
   const options = coordinatorOptions({ data, workers: 2, globalBatch: 32, log: log.logger, overrides: { exchange: 'factored' } });
   const coordinator = await Coordinator.start(options);
-  const backend = await testBackend();
-  const workers = await Promise.all([0, 1].map((i) => TrainingWorker.start({ connect: coordinator.endpoint, data, backend,
+  const workers = await Promise.all([0, 1].map((i) => TrainingWorker.start({ connect: coordinator.endpoint, data, backend: 'auto',
     modelKind: 'two-output', name: `replica-${i}`, log: log.logger, security: { kind: 'plain' }, microBatch: 32,
     ...(i === 1 ? { corruptReplicaAtVersion: 3 } : {}) })));
   let result;

@@ -56,10 +56,12 @@ test.serial('a worker that goes silent mid-step is declared lost, its shard is r
   let silent: RawPeer | undefined;
   let taskHeld: Message | undefined;
   const { result } = await run(data, 2, { log }, async (c) => {
-    // It joins first, so the first step (which waits for 2 workers) gives it a shard.
+    // It joins first, so the first step (which waits for 2 workers) gives it a shard. It beats until then (the real
+    // workers take a moment to start their compute threads), and from then on never answers, never beats.
     silent = await rawWorker(c.endpoint, data, 'silent', (m) => {
-      if (m.type === 'step') taskHeld ??= m; // ... and never answers, never beats.
+      if (m.type === 'step') taskHeld ??= m;
     });
+    silent.beat(100, () => taskHeld !== undefined);
     await lines.waitFor((l) => l.msg === 'worker joined' && l['workerName'] === 'silent');
     const workers = await startWorkers(c.endpoint, data, 2);
     // Once it is lost, its late answer must be recognised and dropped.
@@ -121,10 +123,14 @@ test.serial('a worker that fails every task is disconnected at the fault limit; 
   const { result } = await run(data, 1, { log }, async (c) => {
     const [worker] = await startWorkers(c.endpoint, data, 1);
     await joinNow;
-    // Refuses every step (ERR_COMPUTE): each failed shard is reassigned, and past maxWorkerFaults it is dropped.
+    // Refuses every task (ERR_COMPUTE): each failed shard is reassigned, and past maxWorkerFaults it is dropped. It
+    // beats, as a live worker does, so it is dropped for its faults and not for silence.
     const raw = await rawWorker(c.endpoint, data, 'evaluator', async (m, w) => {
-      if (m.type === 'step') await w.send({ type: 'error', code: 'ERR_COMPUTE', message: 'out of memory', taskId: m.taskId });
+      if (m.type === 'step' || m.type === 'eval-request') {
+        await w.send({ type: 'error', code: 'ERR_COMPUTE', message: 'out of memory', taskId: m.taskId });
+      }
     });
+    raw.beat(100);
     await worker!.finished;
     raw.close();
   }, (info) => {

@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION } from '../shared/protocol/version.js';
 import { decodeTensor, encodeTensor } from '../shared/protocol/tensor-codec.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import { coordinatorOptions } from './helpers/cluster.js';
-import { omniglotSubset, testBackend } from './helpers/fixtures.js';
+import { omniglotSubset } from './helpers/fixtures.js';
 import { silentLogger } from '../shared/common/logger.js';
 
 const grads = [{ name: 'image.conv.bias', shape: [2, 2], data: Float32Array.from([1.5, -2, 3e-8, Number.MAX_VALUE]) }];
@@ -16,7 +16,7 @@ const heads = [{ head: 'alphabet', lossSum: 3.25, correct: 2, count: 5 }] as con
 
 const EXAMPLES: readonly Message[] = [
   { type: 'hello', protocolVersion: PROTOCOL_VERSION, backend: 'wasm', datasetFingerprint: 'ab'.repeat(32), workerName: 'w', modelKind: 'two-output', host: 'h', pid: 12 },
-  { type: 'welcome', workerId: workerId('w3'), heartbeatIntervalMs: 250, modelKind: 'two-input', seed: 2 ** 40 },
+  { type: 'welcome', workerId: workerId('w3'), heartbeatIntervalMs: 250, workerTimeoutMs: 4000, modelKind: 'two-input', seed: 2 ** 40 },
   { type: 'refused', code: 'ERR_PROTOCOL_VERSION', reason: 'because' },
   { type: 'step', taskId: taskId(2 ** 33), stepId: stepId(9), epoch: 3, weightsVersion: 10, sampleIndices: Uint32Array.from([5, 0, 15423]),
     lossWeights: new Map([['alphabet', 0.33], ['character', 0.67]]), augment: true, augmentSeed: 42 },
@@ -84,7 +84,7 @@ test('a worker that loaded another dataset is refused and says why', async (t) =
   const coordinator = await Coordinator.start(coordinatorOptions({ data, workers: 1 }));
   try {
     const worker = await TrainingWorker.start({ connect: coordinator.endpoint, data: { ...data, fingerprint: '00'.repeat(32) },
-      backend: await testBackend(), modelKind: 'two-output', name: 'stale-data', log: silentLogger(), security: { kind: 'plain' } });
+      backend: 'auto', modelKind: 'two-output', name: 'stale-data', log: silentLogger(), security: { kind: 'plain' } });
     const exit = await worker.finished;
     t.like(exit, { kind: 'refused', code: 'ERR_DATASET_MISMATCH' });
     t.regex(exit.kind === 'refused' ? exit.reason : '', /dataset fingerprint 0000000000000000 differs/);

@@ -11,7 +11,7 @@ import { z85Decode, z85Encode } from '../shared/security/z85.js';
 import { TrainingWorker } from '../worker/training-worker.js';
 import type { ClientSecurity } from '../worker/client-security.js';
 import { coordinatorOptions } from './helpers/cluster.js';
-import { omniglotSubset, testBackend } from './helpers/fixtures.js';
+import { omniglotSubset } from './helpers/fixtures.js';
 import { captureLog } from './helpers/log-capture.js';
 import { runCli } from './helpers/processes.js';
 
@@ -75,7 +75,7 @@ test('over CURVE, an allow-listed worker trains; others are refused, told why, a
   const security: ServerSecurity = { kind: 'curve', ...server, allowList: new Set([allowed.publicKey]) };
   const coordinator = await Coordinator.start({ ...coordinatorOptions({ data, workers: 1, globalBatch: 16, log: log.logger,
     overrides: { security } }), onStep: () => coordinator.stop('one step is enough') });
-  const backend = await testBackend();
+  const backend = 'auto';
   const start = (name: string, s: ClientSecurity) => TrainingWorker.start({ connect: coordinator.endpoint, data, backend,
     modelKind: 'two-output', name, log: log.logger, security: s, microBatch: 32 });
   const intruder = await start('intruder', { kind: 'curve', ...stranger, serverKey: server.publicKey });

@@ -13,6 +13,9 @@ test('workers go ready -> lost or left, and hand back the tasks they held', (t) 
   t.deepEqual(registry.markGone(a.id, 'lost'), [taskId(7)]);
   t.is(a.state, 'lost');
   t.is(registry.byRoutingId(Buffer.from([1])), undefined, 'a lost worker no longer answers to its routing id');
+  t.true(registry.wasRegistered(Buffer.from([1])), 'but its connection is known to have said hello');
+  t.true(registry.wasRegistered(Buffer.from([2])));
+  t.false(registry.wasRegistered(Buffer.from([3])), 'a connection that never said hello');
   t.deepEqual(registry.markGone(a.id, 'left'), [], 'leaving twice hands back nothing');
   t.is(registry.markGone(b.id, 'left').length, 0);
   t.deepEqual(registry.ready(), []);

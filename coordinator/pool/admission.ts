@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../shared/common/errors.js';
 import type { Hello } from '../../shared/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/version.js';
+import { boundedText } from '../../shared/common/bounded-text.js';
 
 /** What a worker must share with the coordinator to join its run. */
 export interface AdmissionTerms {
@@ -23,7 +24,7 @@ export function admissionProblem(hello: Hello, envelopeVersion: number, terms: A
       reason: `dataset fingerprint ${hello.datasetFingerprint.slice(0, 16)} differs from the coordinator's ${terms.datasetFingerprint.slice(0, 16)}` };
   }
   if (hello.modelKind !== terms.modelKind) {
-    return { code: 'ERR_MODEL_MISMATCH', reason: `model '${hello.modelKind.slice(0, 40)}' differs from the coordinator's '${terms.modelKind}'` };
+    return { code: 'ERR_MODEL_MISMATCH', reason: `model '${boundedText(hello.modelKind, 40)}' differs from the coordinator's '${terms.modelKind}'` };
   }
   return undefined;
 }

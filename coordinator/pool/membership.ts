@@ -4,7 +4,10 @@ import type { Logger } from '../../shared/common/logger.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
 import type { Hello, Message } from '../../shared/protocol/messages.js';
 import type { RunEventBody } from '../observe/run-events.js';
+import { boundedText } from '../../shared/common/bounded-text.js';
 import { admissionProblem } from './admission.js';
+import { DEFAULT_GATE, PeerGate } from './peer-gate.js';
+import { peerIdentity } from './peer-identity.js';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry.js';
 
 /** What a worker must share to join (checked in its hello), what its welcome tells it, and the limits it lives by. */
@@ -38,14 +41,20 @@ export interface MembershipHooks {
  */
 export class Membership {
   readonly registry = new WorkerRegistry();
+  /** Fault records per worker identity (they outlive connections and hellos) and hello rate limits. */
+  private readonly gate: PeerGate;
 
-  constructor(private readonly terms: MembershipTerms, private readonly hooks: MembershipHooks, private readonly log: Logger) {}
+  constructor(private readonly terms: MembershipTerms, private readonly hooks: MembershipHooks, private readonly log: Logger) {
+    this.gate = new PeerGate({ maxFaults: terms.maxWorkerFaults, ...DEFAULT_GATE });
+  }
 
   admit(routingId: Buffer, envelopeVersion: number, hello: Hello): void {
     const t = this.terms;
-    const problem = admissionProblem(hello, envelopeVersion, { datasetFingerprint: t.datasetFingerprint, modelKind: t.modelKind });
+    const identity = peerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
+    const problem = this.gate.helloProblem(identity, routingId.toString('hex'), performance.now())
+      ?? admissionProblem(hello, envelopeVersion, { datasetFingerprint: t.datasetFingerprint, modelKind: t.modelKind });
     if (problem) {
-      this.log.warn({ routingId: routingId.toString('hex'), workerName: hello.workerName, host: hello.host, workerPid: hello.pid,
+      this.log.warn({ routingId: routingId.toString('hex'), workerName: boundedText(hello.workerName, 64), host: boundedText(hello.host, 64), workerPid: hello.pid,
         code: problem.code, reason: problem.reason }, 'refused worker');
       this.hooks.event({ kind: 'input-refused', code: problem.code, reason: `hello from ${hello.workerName}: ${problem.reason}` });
       this.hooks.send({ routingId }, { type: 'refused', code: problem.code, reason: problem.reason });
@@ -63,16 +72,19 @@ export class Membership {
       live: this.registry.ready().length }, 'worker joined');
     this.hooks.event({ kind: 'worker-joined', worker: record.name, id: record.id, host: record.host, pid: record.pid, backend: record.backend });
     this.hooks.send(record, { type: 'welcome', workerId: record.id, heartbeatIntervalMs: t.heartbeatIntervalMs,
+      workerTimeoutMs: t.workerTimeoutMs,
       modelKind: t.modelKind, seed: t.seed });
     this.hooks.joined(record);
   }
 
   /** Logs a refused input; a registered worker past its fault limit is disconnected. */
-  refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, reason: string, from: object): void {
+  refuseInput(sender: WorkerRecord | undefined, routingId: Buffer, code: ErrorCode, fullReason: string, from: object): void {
+    const reason = boundedText(fullReason);
     this.log.warn({ ...from, code, reason }, `refused input: ${reason}`);
     this.hooks.event({ kind: 'input-refused', code, reason, ...(sender ? { worker: sender.name } : {}) });
     if (!sender) return;
-    sender.faults += 1;
+    // Counted against the worker's identity, not its connection: a new hello does not wipe the record.
+    sender.faults = this.gate.recordFault(peerIdentity({ host: sender.host, pid: sender.pid, name: sender.name }));
     if (sender.faults > this.terms.maxWorkerFaults) {
       this.log.warn({ worker: sender.id, workerName: sender.name, faults: sender.faults, code: 'ERR_TOO_MANY_FAULTS' }, 'disconnecting a worker that keeps sending bad input');
       this.hooks.send({ routingId }, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason: `${sender.faults} bad messages` });

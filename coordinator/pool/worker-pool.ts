@@ -1,5 +1,6 @@
 import { Router } from 'zeromq';
 import { usesIpv6 } from '../../shared/common/endpoint.js';
+import { boundedText } from '../../shared/common/bounded-text.js';
 import { DdpError } from '../../shared/common/errors.js';
 import { taskId, type WorkerId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
@@ -9,12 +10,16 @@ import type { WorkerLinks } from '../step-exchange/step-exchange.js';
 import type { DatasetServer } from '../dataset-server.js';
 import type { RunEventBody, RunEventSink } from '../observe/run-events.js';
 import { applyServerSecurity, type ServerSecurity } from '../server-security.js';
+import type { WireLimits } from '../../shared/protocol/wire-limits.js';
+import { logDroppedConnections } from './dropped-connections.js';
 import { readInbound, type Inbound } from './inbox.js';
 import { RoundRunner, type RoundInFlight, type RoundSpec } from './round-runner.js';
 import { Membership, type MembershipTerms } from './membership.js';
 
 export interface PoolOptions extends MembershipTerms {
   readonly bind: string;
+  /** Bounds of this run's frames (shared/protocol/wire-limits.ts): the socket's maxMessageSize and each field's. */
+  readonly limits: WireLimits;
   readonly security: ServerSecurity;
   /** Workers needed before a round starts; below it the pool waits and says so. */
   readonly minWorkers: number;
@@ -68,7 +73,10 @@ export class WorkerPool implements WorkerLinks {
   static async start(options: PoolOptions): Promise<WorkerPool> {
     // No send high-water mark: a send never blocks, so one slow peer cannot hold up the others; a silent peer is
     // dropped after workerTimeoutMs, which bounds what queues for it.
-    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0, ipv6: usesIpv6(options.bind) });
+    // Frames over the run's largest legitimate message are dropped by libzmq before they are read into memory.
+    const socket = new Router({ linger: 500, sendHighWaterMark: 0, receiveHighWaterMark: 0, ipv6: usesIpv6(options.bind),
+      maxMessageSize: options.limits.maxMessageBytes });
+    logDroppedConnections(socket, options.limits, options.log.child({ component: 'coordinator' }));
     await applyServerSecurity(socket, options.bind, options.security, options.log);
     await socket.bind(options.bind);
     const endpoint = socket.lastEndpoint ?? options.bind;
@@ -196,8 +204,9 @@ export class WorkerPool implements WorkerLinks {
         try {
           const sender = this.members.registry.byRoutingId(routingId);
           if (this.options.events) this.emit({ kind: 'wire', direction: 'in', bytes: frame.length, ...(sender ? { worker: sender.name } : {}) });
+          const from = { worker: sender, saidHello: sender !== undefined || this.members.registry.wasRegistered(routingId) };
           const started = performance.now();
-          const inbound = readInbound(frame, sender);
+          const inbound = readInbound(frame, from, this.options.limits);
           this.decodeMs = performance.now() - started;
           this.handle(routingId, inbound);
         } catch (error) {
@@ -223,14 +232,14 @@ export class WorkerPool implements WorkerLinks {
         this.answerDatasetRequest(routingId, inbound.request, inbound.envelopeVersion);
         return;
       case 'unregistered': {
-        const m = inbound.message;
+        const { type, message: m } = inbound;
         const from = { routingId: routingId.toString('hex') };
-        if (m.type === 'gradients' || m.type === 'eval-result') {
+        if (type === 'gradients' || type === 'eval-result') {
           // Typically a worker declared lost that was only slow: its task went to another worker already.
-          this.log.warn({ ...from, task: m.taskId, ...(m.type === 'gradients' ? { step: m.stepId } : {}), code: 'ERR_STALE_TASK' },
-            `dropped ${m.type} from a worker that is not registered (lost or never joined)`);
+          const task = m?.type === 'gradients' ? { task: m.taskId, step: m.stepId } : m?.type === 'eval-result' ? { task: m.taskId } : {};
+          this.log.warn({ ...from, type, ...task, code: 'ERR_STALE_TASK' }, `dropped ${type} from a worker that is not registered (lost or never joined)`);
         } else {
-          this.log.warn({ ...from, type: m.type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
+          this.log.warn({ ...from, type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
         }
         this.sendMessage({ routingId }, { type: 'refused', code: 'ERR_NOT_REGISTERED', reason: 'say hello first' });
         return;
@@ -254,12 +263,12 @@ export class WorkerPool implements WorkerLinks {
         return;
       }
       case 'goodbye':
-        this.log.info({ worker: sender.id, workerName: sender.name, reason: inbound.reason }, 'worker left');
+        this.log.info({ worker: sender.id, workerName: sender.name, reason: boundedText(inbound.reason) }, 'worker left');
         this.members.drop(sender, 'left');
         return;
       case 'task-failed': {
         const f = inbound.failure;
-        this.log.warn({ worker: sender.id, code: f.code, task: f.taskId, message: f.message }, 'worker failed a task');
+        this.log.warn({ worker: sender.id, code: boundedText(f.code, 40), task: f.taskId, message: boundedText(f.message) }, 'worker failed a task');
         this.current?.reclaim(sender, [f.taskId], 'failed');
         // A worker that fails every task would otherwise be handed its share back forever and pin the round.
         this.members.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${f.taskId}: ${f.message}`, { worker: sender.id, workerName: sender.name });

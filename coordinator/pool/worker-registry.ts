@@ -30,6 +30,8 @@ const SPEED_RATE = 0.3;
 export class WorkerRegistry {
   private readonly byId = new Map<WorkerId, WorkerRecord>();
   private readonly byRouting = new Map<string, WorkerId>();
+  /** Routing ids of connections whose worker said hello and has since gone: their late answers are recognised. */
+  private readonly formerRouting = new Set<string>();
   private nextNumber = 1;
 
   register(info: { routingId: Buffer; name: string; host: string; pid: number; backend: string }, nowMs: number): WorkerRecord {
@@ -51,6 +53,12 @@ export class WorkerRegistry {
     return record?.state === 'ready' ? record : undefined;
   }
 
+  /** Whether a worker on this connection said hello once (it may be gone now). */
+  wasRegistered(routingId: Buffer): boolean {
+    const key = routingId.toString('hex');
+    return this.byRouting.has(key) || this.formerRouting.has(key);
+  }
+
   get(id: WorkerId): WorkerRecord | undefined {
     return this.byId.get(id);
   }
@@ -65,6 +73,7 @@ export class WorkerRegistry {
     if (!record || record.state !== 'ready') return [];
     record.state = state;
     this.byRouting.delete(record.routingKey);
+    this.formerRouting.add(record.routingKey);
     const tasks = [...record.tasks];
     record.tasks.clear();
     return tasks;

@@ -1,40 +1,25 @@
-import type { NamedTensor } from '../../shared/common/named-tensor.js';
+import { DdpError } from '../../shared/common/errors.js';
 import { factorBytes, factoredLayers } from '../../shared/exchange/factored-layers.js';
-import type { SgdOptions, SgdState } from '../../shared/exchange/sgd-step.js';
 import type { ModelDefinition } from '../../shared/model/model-graph.js';
-import { CentralSgdExchange } from './central-sgd.js';
-import { FactoredExchange } from './factored.js';
-import type { StepExchange } from './step-exchange.js';
+import { EXCHANGE_DESIGNS, type ExchangeDesign } from './designs.js';
 
 /** The step-exchange designs by name, as --exchange takes them; 'auto' picks one for the run. */
-export const EXCHANGE_CHOICES = ['auto', 'central-sgd', 'factored'] as const;
-export type ExchangeChoice = (typeof EXCHANGE_CHOICES)[number];
-export type ExchangeDesign = Exclude<ExchangeChoice, 'auto'>;
+export const EXCHANGE_CHOICES: readonly ExchangeChoice[] = ['auto', ...EXCHANGE_DESIGNS];
+export type ExchangeChoice = 'auto' | ExchangeDesign;
 
 /**
  * The design a run uses. auto: factored where the model has a layer worth factoring and a global batch's factors
- * are fewer bytes than its dense gradient (below about 127 samples for the course models), else central SGD.
- * Measured with bench-train (README): factored is the faster of the two wherever it is chosen.
+ * are fewer bytes than its dense gradient (below about 127 samples for the course models) and SGD has no momentum,
+ * else central SGD. @throws DdpError ERR_BAD_CONFIG for factored with momentum.
+ * bench-train compares the two (README, Benchmarks).
  */
-export function chooseExchange(choice: ExchangeChoice, model: ModelDefinition, globalBatch: number): ExchangeDesign {
+export function chooseExchange(choice: ExchangeChoice, model: ModelDefinition, globalBatch: number, momentum = 0): ExchangeDesign {
+  // A join or resync would carry the velocity beside the weights, twice what the wire limits allow a frame.
+  if (choice === 'factored' && momentum > 0) throw new DdpError('ERR_BAD_CONFIG', '--exchange factored needs --momentum 0 (plain SGD); use central-sgd or auto');
   if (choice !== 'auto') return choice;
+  if (momentum > 0) return 'central-sgd';
   const layers = factoredLayers(model);
   if (layers.length === 0) return 'central-sgd';
   const bytes = factorBytes(layers, globalBatch);
   return bytes.factored < bytes.dense ? 'factored' : 'central-sgd';
-}
-
-export interface ExchangeStart {
-  readonly params: readonly NamedTensor[];
-  readonly sgdState: SgdState;
-}
-
-export function createExchange(design: ExchangeDesign, start: ExchangeStart, model: ModelDefinition,
-  sgd: Omit<SgdOptions, 'learningRate'>): StepExchange<unknown> {
-  switch (design) {
-    case 'central-sgd':
-      return new CentralSgdExchange(start, model.params, sgd);
-    case 'factored':
-      return new FactoredExchange(start, model, sgd);
-  }
 }

@@ -1,7 +1,8 @@
 import type { Agreement, HeadName, HeadStat } from '../../shared/model/heads.js';
 import type { StepId, WorkerId } from '../../shared/protocol/ids.js';
 import type { Split } from '../../shared/protocol/messages.js';
-import { headsProblem } from '../answer-check.js';
+import { evalResultProblem, headsProblem } from '../answer-check.js';
+import type { ModelSpec } from '../../shared/model/model-spec.js';
 import { nowMs, type ShardReport } from '../observe/run-events.js';
 import type { RoundSpec } from '../pool/round-runner.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
@@ -68,13 +69,13 @@ export function stepRound<S>(plan: StepPlan, exchange: StepExchange<S>, heads: r
 }
 
 /** An evaluation round: per-head sums (and agreement) of the current weights on a piece of a split. */
-export function evalRound(split: Split, weightsVersion: number, heads: readonly HeadName[]): RoundSpec<EvalShard> {
+export function evalRound(split: Split, weightsVersion: number, spec: ModelSpec): RoundSpec<EvalShard> {
   return {
     kind: 'eval', answer: 'eval-result', refusal: 'ERR_BAD_MESSAGE', timesWorkers: false, context: { split },
     task: (task, piece) => ({ type: 'eval-request', taskId: task, split, sampleIndices: piece.indices, weightsVersion }),
     read: (answer) => {
       if (answer.type !== 'eval-result') return { ok: false, problem: `${answer.type} is not an evaluation result` };
-      const problem = headsProblem(answer.heads, heads, answer.sampleCount);
+      const problem = evalResultProblem(answer, spec);
       return problem ? { ok: false, problem: `evaluation result: ${problem}` }
         : { ok: true, result: { heads: answer.heads, agreement: answer.agreement } };
     },

@@ -8,7 +8,7 @@ import type { ModelSpec } from '../../shared/model/model-spec.js';
 import type { Agreement, Split } from '../../shared/protocol/messages.js';
 import type { CoordinatorOptions, TrainResult } from '../coordinator-options.js';
 import { summarizeHeads, type HeadSummary } from '../head-metrics.js';
-import { learningRateAt } from '../lr-schedule.js';
+import { scaledLearningRateAt } from '../lr-schedule.js';
 import type { ShardReport } from '../observe/run-events.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { StepExchange } from '../step-exchange/step-exchange.js';
@@ -82,7 +82,7 @@ export class Trainer<S> {
   async evaluate(split: Split): Promise<{ heads: HeadSummary[]; agreement?: Agreement }> {
     const size = split === 'test' ? this.options.dataset.testSize : this.options.dataset.trainSize;
     const all = new Uint32Array(size).map((_, i) => i);
-    const results = await this.pool.runRound(evalRound(split, this.exchange.weightsVersion(), this.spec.heads), all);
+    const results = await this.pool.runRound(evalRound(split, this.exchange.weightsVersion(), this.spec), all);
     const agreement = sumAgreement(results.map((r) => r.agreement));
     return { heads: summarizeHeads(sumHeadStats(results.map((r) => r.heads))), ...(agreement ? { agreement } : {}) };
   }
@@ -97,8 +97,8 @@ export class Trainer<S> {
     let learningRate = o.sgd.learningRate;
     while (at.stepInEpoch < steps) {
       const batch = globalBatchAt(order, o.globalBatch, at.stepInEpoch);
-      learningRate = learningRateAt(o.sgd.learningRate, o.sgd.schedule, { epoch: at.epoch, stepInEpoch: at.stepInEpoch,
-        stepsPerEpoch: steps, epochs: o.epochs });
+      learningRate = scaledLearningRateAt(o.sgd.learningRate, o.sgd.schedule, o.sgd.scaling ?? { kind: 'none' }, o.globalBatch,
+        { epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, epochs: o.epochs });
       const started = performance.now();
       const lossWeights = [...o.lossWeighting.current()];
       const { heads, phases, shards } = await this.runStep(batch, learningRate);

@@ -7,14 +7,14 @@
  */
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../shared/compute/backend.js';
 import type { TfModule } from '../../shared/compute/tf-module.js';
-import { ALPHABET_CLASSES, CHARACTER_CLASSES, type HeadName } from '../../shared/model/heads.js';
+import type { HeadName } from '../../shared/model/heads.js';
 import { createLogger } from '../../shared/common/logger.js';
-import { IMAGE_SIZE, type Batch } from '../../shared/model/batch.js';
+import type { Batch } from '../../shared/model/batch.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import { ModelRunner } from '../../shared/model/model-runner.js';
 import { isModelKind, MODEL_KINDS, type ModelKind } from '../../shared/model/model-spec.js';
-import { mulberry32 } from '../../shared/common/seeded-random.js';
 import { runAnchor as runAnchorScript } from './pytorch-anchor.js';
+import { syntheticBatch } from './synthetic-batch.js';
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
 
@@ -63,17 +63,6 @@ function parseArgs(argv: readonly string[]): Options {
   const batches = list('--batches', '32,64').map(Number);
   if (!batches.every((b) => Number.isInteger(b) && b > 0)) throw new Error('--batches must be positive integers');
   return { backends, models, batches, steps: count('--steps', 10), warmup: count('--warmup', 3), pytorch: !argv.includes('--no-pytorch') };
-}
-
-/** Uniform random images and labels, as the PyTorch anchor's synthetic_batch. */
-function syntheticBatch(size: number, seed: number): Batch {
-  const next = mulberry32(seed);
-  return {
-    size,
-    images: Float32Array.from({ length: size * IMAGE_SIZE * IMAGE_SIZE }, next),
-    alphabet: Int32Array.from({ length: size }, () => Math.floor(next() * ALPHABET_CLASSES)),
-    character: Int32Array.from({ length: size }, () => Math.floor(next() * CHARACTER_CLASSES)),
-  };
 }
 
 function median(xs: readonly number[]): number {

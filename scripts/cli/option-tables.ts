@@ -2,6 +2,7 @@ import { BACKEND_CHOICES } from '../../shared/compute/backend.js';
 import { MODEL_KINDS } from '../../shared/model/model-spec.js';
 import { LOSS_WEIGHTING_STRATEGIES } from '../../coordinator/loss-weighting.js';
 import { EXCHANGE_CHOICES } from '../../coordinator/step-exchange/exchange-choice.js';
+import { LR_SCALINGS } from '../../coordinator/lr-schedule.js';
 import type { OptionTable } from './options.js';
 import { EXPECTED, TRAIN_DRAWERS } from '../../shared/dataset/omniglot-layout.js';
 
@@ -38,7 +39,12 @@ export const COORDINATOR_OPTIONS = {
   seed: { type: 'int', help: 'seed of the initial weights and the shuffle', default: 42, min: 0, max: MAX_SEED },
   epochs: { type: 'int', help: 'epochs to train', default: 10, min: 1, max: MAX_UINT32 },
   'batch-size': { type: 'int', help: 'global batch size, split across the workers (at most the training split)', default: 32, min: 1, max: MAX_TRAIN_IMAGES },
-  lr: { type: 'number', help: 'SGD learning rate', default: 0.01, min: 0 },
+  'batch-per-worker': { type: 'int', help: 'samples per worker per step: the global batch is this x --workers (train) or x --min-workers (coordinator); replaces --batch-size', min: 1, max: MAX_TRAIN_IMAGES },
+  lr: { type: 'number', help: 'SGD learning rate (with --lr-scaling linear: the rate of a --base-batch global batch)', default: 0.01, min: 0 },
+  'lr-scaling': { type: 'string', help: 'linear: lr x global batch / --base-batch, ramped up from --lr over --warmup-epochs (Goyal et al. 2017)', default: 'none', choices: LR_SCALINGS },
+  'base-batch': { type: 'int', help: 'the global batch --lr is meant for, with --lr-scaling linear', default: 32, min: 1 },
+  'warmup-epochs': { type: 'number', help: 'epochs over which --lr-scaling linear ramps the rate up from --lr', default: 0, min: 0 },
+  target: { type: 'string', help: 'test accuracy per head whose first reaching summary.json reports as time-to-accuracy', default: 'alphabet=0.25,character=0.28' },
   momentum: { type: 'number', help: 'SGD momentum (0: plain SGD)', default: 0, min: 0, below: 1 },
   'weight-decay': { type: 'number', help: 'L2 weight decay', default: 0, min: 0 },
   'lr-schedule': { type: 'string', help: 'constant, step:<epochs>:<gamma> or cosine[:<min factor>]', default: 'constant' },
@@ -68,6 +74,7 @@ export const WORKER_OPTIONS = {
   'curve-public-key-file': { type: 'string', help: 'CURVE: this worker\'s public key file, checked against the secret key (optional)' },
   'coordinator-key': { type: 'string', help: 'CURVE: the coordinator\'s public key, as Z85 text or a file holding it' },
   'rejoin-timeout': { type: 'number', help: 'seconds to keep trying to rejoin after the coordinator stops to be resumed (SIGTERM); 0: exit at once', default: 600, min: 0 },
+  'exit-with-parent': { type: 'boolean', help: 'exit when the process that started this worker exits, instead of waiting to rejoin (train sets it for its local workers)', default: false },
 } as const satisfies OptionTable;
 
 export const TRAIN_OPTIONS = {

@@ -13,7 +13,7 @@ import { initialParams } from '../../shared/model/initial-params.js';
 import { serverSecurityFrom } from '../../shared/security/security-options.js';
 import { writeWeightsFile } from '../../coordinator/weights-file.js';
 import { COORDINATOR_OPTIONS, DATA_OPTIONS } from './option-tables.js';
-import { parseLossWeighting, parseLrSchedule } from './parse-run-config.js';
+import { globalBatchFrom, parseLossWeighting, parseLrScaling, parseLrSchedule, parseTargets } from './parse-run-config.js';
 
 export type CoordinatorValues = ParsedOptions<typeof COORDINATOR_OPTIONS & typeof DATA_OPTIONS>['values'];
 
@@ -31,16 +31,23 @@ export function loadDataset(values: Omit<ParsedOptions<typeof DATA_OPTIONS>['val
 /** Checks the coordinator's flags before the dataset loads, so a bad one fails at once. @throws DdpError ERR_BAD_CONFIG. */
 export function checkCoordinatorFlags(values: CoordinatorValues): void {
   parseLrSchedule(values['lr-schedule']);
+  parseLrScaling(values);
+  parseTargets(values.model, values.target);
   parseLossWeighting(values.model, values['loss-weighting'], values['loss-weights']);
   checkBind(values.bind, serverSecurityFrom(values));
   observeConfigFrom(values);
 }
 
-/** Coordinator options from parsed flags. @throws DdpError ERR_BAD_CONFIG on a bad flag value. */
-export function coordinatorOptionsFrom(values: CoordinatorValues, data: OmniglotData, log: Logger): CoordinatorOptions {
+/**
+ * Coordinator options from parsed flags; `workers` (default --min-workers) multiplies --batch-per-worker.
+ * @throws DdpError ERR_BAD_CONFIG on a bad flag value.
+ */
+export function coordinatorOptionsFrom(values: CoordinatorValues, data: OmniglotData, log: Logger, workers = values['min-workers']): CoordinatorOptions {
   const model = values.model;
-  if (values['batch-size'] > data.train.size) {
-    throw new DdpError('ERR_BAD_CONFIG', `--batch-size: ${values['batch-size']} is more than the ${data.train.size} images of the training split`);
+  const globalBatch = globalBatchFrom(values, workers);
+  if (globalBatch > data.train.size) {
+    const flag = values['batch-per-worker'] === undefined ? '--batch-size' : `--batch-per-worker (x ${workers} workers)`;
+    throw new DdpError('ERR_BAD_CONFIG', `${flag}: ${globalBatch} is more than the ${data.train.size} images of the training split`);
   }
   return {
     bind: values.bind,
@@ -48,9 +55,9 @@ export function coordinatorOptionsFrom(values: CoordinatorValues, data: Omniglot
     modelKind: model,
     seed: values.seed,
     epochs: values.epochs,
-    globalBatch: values['batch-size'],
+    globalBatch,
     sgd: { learningRate: values.lr, momentum: values.momentum, weightDecay: values['weight-decay'],
-      schedule: parseLrSchedule(values['lr-schedule']) },
+      schedule: parseLrSchedule(values['lr-schedule']), scaling: parseLrScaling(values) },
     lossWeighting: parseLossWeighting(model, values['loss-weighting'], values['loss-weights']),
     augment: values.augment,
     exchange: values.exchange,
@@ -147,9 +154,9 @@ async function saveAfterFailure(options: CoordinatorOptions, state: TrainingStat
  * Everything `coordinator` and `train` do before the run: check the flags (before the slow dataset load), load the
  * dataset, and build the coordinator options with checkpointing and resume as the flags ask.
  */
-export async function prepareCoordinator(values: CoordinatorValues, log: Logger): Promise<{ data: OmniglotData; options: CoordinatorOptions }> {
+export async function prepareCoordinator(values: CoordinatorValues, log: Logger, workers?: number): Promise<{ data: OmniglotData; options: CoordinatorOptions }> {
   checkCoordinatorFlags(values);
   const data = await loadDataset(values, log);
-  const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log), values, log);
+  const options = await applyCheckpointFlags(coordinatorOptionsFrom(values, data, log, workers), values, log);
   return { data, options };
 }

@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../shared/common/atomic-file.js';
 import { exportLayersModel } from '../../shared/model/export-layers.js';
 import { modelSpec, type ModelKind } from '../../shared/model/model-spec.js';
 import { lineChartSvg, type Series } from './plot-svg.js';
+import { timeToAccuracy } from './time-to-accuracy.js';
 
 /**
  * A run's folder: config.json (the resolved flags and where each came from), metrics.jsonl (one line per step and
@@ -31,6 +32,8 @@ export interface RunFolderInit {
   readonly tf?: TfModule;
   /** Where the run starts: metrics.jsonl keeps only the records before it, so redone steps are not listed twice. */
   readonly resumeFrom?: Pick<TrainingState, 'globalStep' | 'epoch'>;
+  /** Test accuracy per head whose first reaching summary.json reports (time-to-accuracy); none: not reported. */
+  readonly targets?: ReadonlyMap<HeadName, number>;
 }
 
 /** runs/<UTC timestamp>-<model>, the default --run-dir. */
@@ -139,6 +142,7 @@ export class RunFolder {
       final: last ? epochRecord(last, this.init.weighting) : null,
       bestTestAccuracy: Object.fromEntries(modelSpec(this.init.modelKind).heads.map((h) => [h, best(h)])),
       trainSeconds: this.history.reduce((s, e) => s + e.wallMs / 1000, 0),
+      ...(this.init.targets ? { timeToAccuracy: timeToAccuracy(this.history, this.init.targets) } : {}),
     });
   }
 }

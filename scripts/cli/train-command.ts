@@ -22,7 +22,7 @@ export const trainCommand = defineCommand({
   options: TABLE,
   async run({ values, sources, log }) {
     // Decode (or read the cache) once here, before the workers start, so they all find the cache warm.
-    const { data, options } = await prepareCoordinator(values, log);
+    const { data, options } = await prepareCoordinator(values, log, values.workers);
     if (options.security.kind === 'curve' && !values.curve) {
       throw new DdpError('ERR_BAD_CONFIG', 'train starts its own workers: use --curve for keys made for this run (key files and --allow-list are for `coordinator` and `worker`)');
     }
@@ -36,11 +36,12 @@ export const trainCommand = defineCommand({
     });
     const startWorkers = (endpoint: string): void => {
       for (let i = 0; i < values.workers; i++) {
-        // These workers stop with this process: none waits to rejoin a coordinator that is not coming back.
+        // These workers stop with this process: none waits to rejoin a coordinator that is not coming back, and the
+        // IPC channel is how a worker learns that train died, even by SIGKILL (--exit-with-parent).
         const child = spawn(process.execPath, [CLI, 'worker', `--connect=${endpoint}`, `--name=local-${i + 1}`, '--rejoin-timeout=0',
-          `--log-level=${values['log-level'] === 'info' ? 'warn' : values['log-level']}`, ...workerArgs,
+          `--log-level=${values['log-level'] === 'info' ? 'warn' : values['log-level']}`, '--exit-with-parent', ...workerArgs,
           ...(curve?.workerArgs(i) ?? [])],
-        { stdio: ['ignore', 'inherit', 'inherit'] });
+        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         child.on('exit', (code, signal) => {
           if (code !== 0) log.warn({ worker: `local-${i + 1}`, code, signal }, 'local worker process exited');
         });

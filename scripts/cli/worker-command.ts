@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { initBackend } from '../../shared/compute/backend.js';
 import { clientSecurityFrom } from '../../shared/security/security-options.js';
+import { watchParent } from '../../worker/parent-watch.js';
 import { TrainingWorker, type WorkerExit, type WorkerOptions } from '../../worker/training-worker.js';
 import { defineCommand } from './command.js';
 import { COMMON_OPTIONS, COMPUTE_OPTIONS, DATA_OPTIONS, WORKER_OPTIONS } from './option-tables.js';
@@ -31,14 +31,26 @@ export const workerCommand = defineCommand({
   options: TABLE,
   async run({ values, log }) {
     const security = clientSecurityFrom(values);
-    const [data, backend] = await Promise.all([loadWorkerDataset(values, values.connect, security, log), initBackend(values.backend, log)]);
-    const options: WorkerOptions = { connect: values.connect, data, backend, modelKind: values.model,
+    let worker: TrainingWorker | undefined;
+    let orphaned = false;
+    if (values['exit-with-parent']) {
+      // A worker of `train` has no run to rejoin once train is gone (even SIGKILLed): leave rather than wait forever.
+      watchParent((how) => {
+        orphaned = true;
+        log.warn({ how }, 'parent process gone: stopping');
+        void worker?.stop('parent process gone');
+      });
+    }
+    const data = await loadWorkerDataset(values, values.connect, security, log);
+    if (orphaned) return 0;
+    const options: WorkerOptions = { connect: values.connect, data, backend: values.backend, modelKind: values.model,
       name: values.name ?? `${hostname()}:${process.pid}`, log, security, microBatch: values['micro-batch'] };
-    let worker = await TrainingWorker.start(options);
+    worker = await TrainingWorker.start(options);
+    if (orphaned) await worker.stop('parent process gone');
     let signalled = false;
     const leave = (signal: string) => () => {
       signalled = true;
-      void worker.stop(`received ${signal}`);
+      void worker?.stop(`received ${signal}`);
     };
     process.once('SIGINT', leave('SIGINT'));
     process.once('SIGTERM', leave('SIGTERM'));
@@ -48,7 +60,7 @@ export const workerCommand = defineCommand({
     while (exit.kind === 'shutdown' && exit.resumable && rejoinMs > 0 && !signalled) {
       log.info({ rejoinTimeoutS: values['rejoin-timeout'] }, 'waiting for the coordinator to resume the run');
       await sleep(REJOIN_PAUSE_MS);
-      if (signalled) break;
+      if (signalled || orphaned) break;
       worker = await TrainingWorker.start({ ...options, joinTimeoutMs: rejoinMs });
       exit = await worker.finished;
     }

@@ -4,6 +4,9 @@
  */
 export const ERROR_CODES = {
   ERR_BAD_MESSAGE: 'bytes that are not a valid protocol message',
+  ERR_MESSAGE_LIMIT: 'a message, or a repeated field or string in it, over the bounds derived from the model and dataset',
+  ERR_CONNECTION_DROPPED: 'ZeroMQ closed a peer connection: the peer left, or sent a frame over the size limit',
+  ERR_HELLO_RATE: 'hellos from one worker identity or connection faster than the rate limit',
   ERR_UNKNOWN_MESSAGE: 'a message type this side does not accept',
   ERR_PROTOCOL_VERSION: 'the peer speaks another protocol version',
   ERR_DATASET_MISMATCH: 'the peer loaded another dataset',

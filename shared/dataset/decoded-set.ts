@@ -67,8 +67,9 @@ export function bytesOf(array: Uint8Array | Int32Array): Uint8Array {
 /** Float value of each ink byte, computed once so the conversion is a table lookup. */
 const INK_TO_FLOAT = Float32Array.from({ length: 256 }, (_, q) => q / 255);
 
+/** On shared memory, so that a worker's compute thread reads the images where they are, without a copy. */
 export function inkToFloat(ink: Uint8Array): Float32Array {
-  const out = new Float32Array(ink.length);
+  const out = new Float32Array(new SharedArrayBuffer(ink.length * 4));
   for (let i = 0; i < ink.length; i++) out[i] = INK_TO_FLOAT[ink[i] ?? 0] ?? 0;
   return out;
 }

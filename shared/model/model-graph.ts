@@ -36,6 +36,11 @@ export interface ModelDefinition<K extends string = string> {
   readonly inputs: readonly InputName[];
   /** Output heads in the order the model returns them. */
   readonly heads: readonly HeadName[];
+  /**
+   * Whether an evaluation reports Agreement (the character head's implied alphabet against the alphabet head): true
+   * for a model with both heads. The coordinator then requires it in every evaluation answer.
+   */
+  readonly agreement: boolean;
   /** Parameters in the fixed order used on the wire and in checkpoints: the order the layers were declared. */
   readonly params: readonly ParamSpec[];
   /** Every node, each after the nodes it reads. */
@@ -111,7 +116,8 @@ export function defineModel<K extends string>(kind: K, exportName: string, build
   const g = new GraphBuilder();
   build(g);
   if (g.outputs.size === 0) throw new Error(`model ${kind}: no head declared`);
-  return { kind, exportName, inputs: g.inputs, heads: [...g.outputs.keys()], params: g.params, nodes: g.nodes, outputs: g.outputs };
+  const heads = [...g.outputs.keys()];
+  return { kind, exportName, inputs: g.inputs, heads, agreement: heads.includes('alphabet') && heads.includes('character'), params: g.params, nodes: g.nodes, outputs: g.outputs };
 }
 
 /** The dense node that produces `head`'s logits. */

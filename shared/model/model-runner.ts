@@ -51,6 +51,12 @@ interface HeadOutputs {
   readonly predicted: Tensor1D;
 }
 
+/** HeadOutputs read back to the host. */
+interface HeadReadout {
+  readonly crossEntropy: Float32Array;
+  readonly predicted: Int32Array;
+}
+
 /**
  * One model's forward, loss and gradient on whichever backend `tf` runs. Holds the current parameters as tensors;
  * every call runs inside a tidy scope and leaves tf.memory().numTensors as it found it.
@@ -144,11 +150,10 @@ export class ModelRunner {
   evaluate(batch: Batch): EvalResult {
     checkBatch(batch);
     this.requireParams();
-    if (batch.size === 0) return { heads: this.spec.heads.map(emptyHeadStat) };
     const { tf } = this;
-    const read = scoped(tf, () => {
+    const read = batch.size === 0 ? new Map<HeadName, HeadReadout>() : scoped(tf, () => {
       const logits = forwardLogits(tf, this.spec, this.params, this.inputs(batch));
-      const perHead = new Map<HeadName, { crossEntropy: Float32Array; predicted: Int32Array }>();
+      const perHead = new Map<HeadName, HeadReadout>();
       for (const [head, headLogits] of logits) {
         const out = this.headOutputs(headLogits, headLabels(batch, head));
         perHead.set(head, { crossEntropy: out.crossEntropy.dataSync<'float32'>(), predicted: out.predicted.dataSync<'int32'>() });
@@ -159,12 +164,10 @@ export class ModelRunner {
       const r = read.get(head);
       return r === undefined ? emptyHeadStat(head) : headStat(head, r.crossEntropy, r.predicted, headLabels(batch, head));
     });
-    const predictedAlphabet = read.get('alphabet')?.predicted;
-    const predictedCharacter = read.get('character')?.predicted;
-    if (this.characterAlphabet !== undefined && predictedAlphabet !== undefined && predictedCharacter !== undefined) {
-      return { heads, agreement: agreement(this.characterAlphabet, predictedCharacter, predictedAlphabet, batch.alphabet) };
-    }
-    return { heads };
+    if (!this.spec.agreement || this.characterAlphabet === undefined) return { heads };
+    const none = new Int32Array(0);
+    return { heads, agreement: agreement(this.characterAlphabet, read.get('character')?.predicted ?? none,
+      read.get('alphabet')?.predicted ?? none, batch.alphabet) };
   }
 
   /** Softmax probabilities per head, row-major [size, classes]. */

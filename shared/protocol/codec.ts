@@ -5,14 +5,17 @@ import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import { phasesFromWire, phasesToWire, proofFromWire, tensorsFromWire, tensorsToWire, updateFromWire, updateToWire } from './exchange-codec.js';
 import { DATASET_CHUNK_BYTES, isFingerprint, MAX_DATASET_BYTES } from './dataset-limits.js';
 import type { Agreement, DatasetChunk, Message, Split } from './messages.js';
+import { boundedText } from '../common/bounded-text.js';
 import { PROTOCOL_VERSION } from './version.js';
+import { ANY_MODEL_LIMITS, type WireLimits } from './wire-limits.js';
+import { peekEnvelope, scanFrame } from './wire-scan.js';
 
 const pb = ddp.v1;
 
 /** A frame decoded, or why not: decoding never throws, since frames come from the network. */
 export type DecodeResult =
   | { readonly ok: true; readonly protocolVersion: number; readonly message: Message }
-  | { readonly ok: false; readonly code: 'ERR_BAD_MESSAGE' | 'ERR_UNKNOWN_MESSAGE'; readonly reason: string };
+  | { readonly ok: false; readonly code: 'ERR_BAD_MESSAGE' | 'ERR_UNKNOWN_MESSAGE' | 'ERR_MESSAGE_LIMIT'; readonly reason: string };
 
 /** Encodes one message as an Envelope frame stamped with this side's protocol version. */
 export function encodeMessage(message: Message, protocolVersion: number = PROTOCOL_VERSION): Uint8Array {
@@ -30,8 +33,8 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
       return { hello: { protocolVersion: m.protocolVersion, backend: m.backend, datasetFingerprint: m.datasetFingerprint,
         workerName: m.workerName, modelKind: m.modelKind, host: m.host, pid: m.pid } };
     case 'welcome':
-      return { welcome: { workerId: m.workerId, heartbeatIntervalMs: m.heartbeatIntervalMs, modelKind: m.modelKind,
-        seed: m.seed } };
+      return { welcome: { workerId: m.workerId, heartbeatIntervalMs: m.heartbeatIntervalMs,
+        workerTimeoutMs: m.workerTimeoutMs, modelKind: m.modelKind, seed: m.seed } };
     case 'refused':
       return { refused: { code: m.code, reason: m.reason } };
     case 'step':
@@ -91,7 +94,7 @@ function uint(v: number | null | undefined, field: string): number {
 
 function headName(v: string | null | undefined, field: string): HeadName {
   const s = str(v);
-  if (!isHeadName(s)) throw new WireError(`${field} names an unknown head '${s.slice(0, 40)}'`);
+  if (!isHeadName(s)) throw new WireError(`${field} names an unknown head '${boundedText(s, 40)}'`);
   return s;
 }
 
@@ -113,7 +116,7 @@ function indices(list: readonly number[] | null | undefined): Uint32Array {
 
 function split(v: string | null | undefined): Split {
   const s = str(v);
-  if (s !== 'train' && s !== 'test') throw new WireError(`unknown split '${s.slice(0, 40)}'`);
+  if (s !== 'train' && s !== 'test') throw new WireError(`unknown split '${boundedText(s, 40)}'`);
   return s;
 }
 
@@ -157,7 +160,8 @@ function fromWire(e: ddp.v1.Envelope): Message {
     case 'welcome': {
       const w = e.welcome!;
       return { type: 'welcome', workerId: workerId(str(w.workerId)),
-        heartbeatIntervalMs: uint(w.heartbeatIntervalMs, 'heartbeat_interval_ms'), modelKind: str(w.modelKind),
+        heartbeatIntervalMs: uint(w.heartbeatIntervalMs, 'heartbeat_interval_ms'),
+        workerTimeoutMs: uint(w.workerTimeoutMs, 'worker_timeout_ms'), modelKind: str(w.modelKind),
         seed: uint(w.seed, 'seed') };
     }
     case 'refused':
@@ -225,13 +229,20 @@ function fromWire(e: ddp.v1.Envelope): Message {
   }
 }
 
-/** Decodes one frame. Never throws: malformed input comes back as a reason to log and refuse. */
-export function decodeMessage(frame: Uint8Array): DecodeResult {
+/**
+ * Decodes one frame. Never throws: malformed input comes back as a reason to log and refuse. The frame is walked
+ * against `limits` first, so nothing proportional to a hostile field is built (shared/protocol/wire-scan.ts).
+ */
+export function decodeMessage(frame: Uint8Array, limits: WireLimits = ANY_MODEL_LIMITS): DecodeResult {
+  const peek = peekEnvelope(frame);
+  if (!peek.ok) return peek;
+  const problem = scanFrame(frame, limits);
+  if (problem) return { ok: false, ...problem };
   let envelope: ddp.v1.Envelope;
   try {
     envelope = pb.Envelope.decode(frame);
   } catch (error) {
-    return { ok: false, code: 'ERR_BAD_MESSAGE', reason: `not a protocol envelope (${(error as Error).message})` };
+    return { ok: false, code: 'ERR_BAD_MESSAGE', reason: `not a protocol envelope (${boundedText((error as Error).message)})` };
   }
   try {
     return { ok: true, protocolVersion: envelope.protocolVersion, message: fromWire(envelope) };
@@ -240,6 +251,6 @@ export function decodeMessage(frame: Uint8Array): DecodeResult {
       const code = envelope.body ? 'ERR_BAD_MESSAGE' : 'ERR_UNKNOWN_MESSAGE';
       return { ok: false, code, reason: error.message };
     }
-    return { ok: false, code: 'ERR_BAD_MESSAGE', reason: (error as Error).message };
+    return { ok: false, code: 'ERR_BAD_MESSAGE', reason: boundedText((error as Error).message) };
   }
 }

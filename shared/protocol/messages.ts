@@ -23,6 +23,8 @@ export interface Welcome {
   readonly type: 'welcome';
   readonly workerId: WorkerId;
   readonly heartbeatIntervalMs: number;
+  /** The coordinator's worker timeout: the worker says hello again after this much silence from it. */
+  readonly workerTimeoutMs: number;
   readonly modelKind: string;
   readonly seed: number;
 }

@@ -1,5 +1,6 @@
 import { bytesToFloat32, float32ToBytes } from '../common/float32-bytes.js';
 import { elementCount, type NamedTensor } from '../common/named-tensor.js';
+import { boundedText, describeList } from '../common/bounded-text.js';
 
 /** Tensors cross the wire as raw float32 bytes; this bounds what a malformed shape can make us allocate. */
 export const MAX_TENSOR_ELEMENTS = 1 << 26;
@@ -20,16 +21,17 @@ export function encodeTensor(tensor: NamedTensor): WireTensor {
  */
 export function decodeTensor(wire: WireTensor): NamedTensor {
   const shape = wire.shape;
+  const name = boundedText(wire.name, 60);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new RangeError(`tensor '${wire.name}' has an invalid shape [${shape.join(',')}]`);
+    throw new RangeError(`tensor '${name}' has an invalid shape ${describeList(shape)}`);
   }
   const elements = elementCount(shape);
   if (elements > MAX_TENSOR_ELEMENTS) {
-    throw new RangeError(`tensor '${wire.name}' shape [${shape.join(',')}] exceeds ${MAX_TENSOR_ELEMENTS} elements`);
+    throw new RangeError(`tensor '${name}' shape ${describeList(shape)} exceeds ${MAX_TENSOR_ELEMENTS} elements`);
   }
   if (wire.data.byteLength !== elements * 4) {
     throw new RangeError(
-      `tensor '${wire.name}' shape [${shape.join(',')}] needs ${elements * 4} bytes, got ${wire.data.byteLength}`,
+      `tensor '${name}' shape ${describeList(shape)} needs ${elements * 4} bytes, got ${wire.data.byteLength}`,
     );
   }
   return { name: wire.name, shape: [...shape], data: bytesToFloat32(wire.data) };

@@ -5,11 +5,17 @@ import type { Logger } from '../../shared/common/logger.js';
 import { silentLogger } from '../../shared/common/logger.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import type { ModelKind } from '../../shared/model/model-spec.js';
-import { TrainingWorker } from '../../worker/training-worker.js';
-import { testBackend } from './fixtures.js';
+import { TrainingWorker, type WorkerOptions } from '../../worker/training-worker.js';
+
+/** What coordinator options need of a dataset: a child process running only the coordinator gets just this. */
+export interface DatasetSizes {
+  readonly fingerprint: string;
+  readonly train: { readonly size: number };
+  readonly test: { readonly size: number };
+}
 
 export interface ClusterOptions {
-  readonly data: OmniglotData;
+  readonly data: DatasetSizes;
   readonly modelKind?: ModelKind;
   readonly workers: number;
   readonly epochs?: number;
@@ -45,16 +51,16 @@ export function coordinatorOptions(o: ClusterOptions): CoordinatorOptions {
   };
 }
 
-/** In-process workers over real ZeroMQ sockets, connected to `endpoint`. */
-export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output', log: Logger = silentLogger()): Promise<TrainingWorker[]> {
-  const backend = await testBackend();
-  return Promise.all(Array.from({ length: count }, (_, i) => TrainingWorker.start({ connect: endpoint, data, backend,
-    modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32 })));
+/** In-process workers over real ZeroMQ sockets, connected to `endpoint`; `extra` overrides their options. */
+export async function startWorkers(endpoint: string, data: OmniglotData, count: number, modelKind: ModelKind = 'two-output',
+  log: Logger = silentLogger(), extra: Partial<WorkerOptions> = {}): Promise<TrainingWorker[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => TrainingWorker.start({ connect: endpoint, data, backend: 'auto',
+    modelKind, name: `test-worker-${i + 1}`, log, security: { kind: 'plain' }, microBatch: 32, ...extra })));
 }
 
 export { maxRelativeDifference } from './tolerance.js';
 
-export async function trainWith(o: ClusterOptions) {
+export async function trainWith(o: ClusterOptions & { readonly data: OmniglotData }) {
   const options = coordinatorOptions(o);
   const coordinator = await Coordinator.start(options);
   const workers = await startWorkers(coordinator.endpoint, o.data, o.workers, options.modelKind);

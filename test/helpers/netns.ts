@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { ip, netnsUnavailable } from '../../scripts/bench/scale/netns.js';
+
+export { netnsUnavailable };
 
 /**
  * Hosts built on this machine from Linux network namespaces: one "hub" namespace (the coordinator's host) joined
@@ -10,21 +12,6 @@ export interface NetnsHosts {
   /** Namespace and the hub's address as seen from it, per spoke. */
   readonly spokes: readonly { readonly ns: string; readonly address: string; readonly hubAddress: string }[];
   remove(): void;
-}
-
-function ip(args: readonly string[]): { ok: boolean; stderr: string } {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  return { ok: r.status === 0, stderr: (r.error?.message ?? r.stderr ?? '').trim() };
-}
-
-/** Why namespaces cannot be used here, or undefined when they can (checked by making and removing one). */
-export function netnsUnavailable(): string | undefined {
-  const probe = `ddp-probe-${process.pid}`;
-  const added = ip(['netns', 'add', probe]);
-  if (!added.ok) return `'ip netns add' is not permitted or iproute2 is missing (${added.stderr || 'no detail'})`;
-  const veth = ip(['-n', probe, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
-  ip(['netns', 'delete', probe]);
-  return veth.ok ? undefined : `veth pairs cannot be made (${veth.stderr})`;
 }
 
 /** Makes the hub and `spokes` namespaces and links them. @throws Error with ip's message on any failure. */

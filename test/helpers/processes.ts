@@ -23,7 +23,12 @@ export interface CliProcess {
 
 /** `node dist/scripts/cli.js <args>` with its log lines parsed as they arrive; `env` replaces the environment. */
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd(), env });
+  return spawnNode(CLI, args, env);
+}
+
+/** `node <script> <args>` (a compiled script under dist/) with its stderr log lines parsed as they arrive. */
+export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: scratchCwd(), env });
   const log = new LineLog();
   const stdout: string[] = [];
   let partial = '';

@@ -16,6 +16,7 @@ export class RawPeer {
   readonly socket: Dealer;
   private readonly inbox: Message[] = [];
   private wake: (() => void) | undefined;
+  private beats: NodeJS.Timeout | undefined;
 
   /** `behave`, when given, is called on each message in arrival order (after it is queued for `next`). */
   constructor(endpoint: string, private readonly behave?: (m: Message, peer: RawPeer) => void | Promise<void>) {
@@ -59,7 +60,17 @@ export class RawPeer {
     }
   }
 
+  /** Heartbeats every `intervalMs` for as long as `until` says false, as a live worker's socket thread would. */
+  beat(intervalMs: number, until: () => boolean = () => false): void {
+    clearInterval(this.beats);
+    this.beats = setInterval(() => {
+      if (until()) clearInterval(this.beats);
+      else void this.send({ type: 'heartbeat', sentAtMs: Date.now() }).catch(() => undefined);
+    }, intervalMs);
+  }
+
   close(): void {
+    clearInterval(this.beats);
     this.socket.close();
   }
 }
