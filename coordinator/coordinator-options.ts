@@ -2,13 +2,14 @@ import type { HeadName, HeadStat } from '../shared/model/heads.js';
 import type { Logger } from '../shared/common/logger.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
+import type { PhaseTimes } from '../shared/common/phase-times.js';
+import type { ExchangeChoice } from './step-exchange/exchange-choice.js';
 import type { DatasetServer } from './dataset-server.js';
 import type { LossWeighting } from './loss-weighting.js';
 import type { RunEventSink, ShardReport } from './observe/run-events.js';
 import type { LrScaling, LrSchedule } from './lr-schedule.js';
 import type { DeadlinePolicy } from './pool/deadline.js';
 import type { ServerSecurity } from './server-security.js';
-import type { ExchangeDesign } from './step-exchange/designs.js';
 import type { SgdOptions } from './step-exchange/sum-and-sgd.js';
 import type { EpochSummary, TrainingState } from './training-state.js';
 
@@ -30,9 +31,9 @@ export interface CoordinatorOptions {
   /** `learningRate` is the base rate; `scaling` (default none) scales it with the global batch. */
   readonly sgd: Omit<SgdOptions, 'learningRate'> & { readonly learningRate: number; readonly schedule: LrSchedule; readonly scaling?: LrScaling };
   readonly lossWeighting: LossWeighting;
-  /** How shard results become the next weights on the workers (coordinator/step-exchange/); default central-sgd. */
-  readonly exchange?: ExchangeDesign;
   readonly augment: boolean;
+  /** How shard results become the next weights (coordinator/step-exchange/exchange-choice.ts); default 'auto'. */
+  readonly exchange?: ExchangeChoice;
   /** Workers needed before a step starts; below it the coordinator waits and says so. */
   readonly minWorkers: number;
   readonly heartbeatIntervalMs: number;
@@ -71,6 +72,8 @@ export interface StepInfo {
   /** The learning rate and per-head loss weights this step applied (for the run's metrics). */
   readonly learningRate: number;
   readonly lossWeights: readonly [HeadName, number][];
+  /** Where the step's time went, by phase (see coordinator/trainer/step-timing.ts). */
+  readonly phases?: PhaseTimes;
   /** Each worker's part of the step, in the order the answers were accepted. */
   readonly shards?: readonly ShardReport[];
 }

@@ -5,24 +5,30 @@ import type { HeadSummary } from './head-metrics.js';
 import { runWireLimits } from '../shared/protocol/wire-limits.js';
 import { defaultDeadlinePolicy } from './pool/deadline.js';
 import { WorkerPool } from './pool/worker-pool.js';
+import { chooseExchange } from './step-exchange/exchange-choice.js';
 import { createExchange } from './step-exchange/designs.js';
 import { Trainer } from './trainer/trainer.js';
 
 /**
  * A training run's coordinator: a worker pool (the socket, admission, membership, liveness, rounds of tasks), a
- * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (options.exchange; the default,
- * central-sgd: gradients summed here, SGD here, weights broadcast). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe point;
- * close() says goodbye to the workers and releases the socket.
+ * trainer (epochs, steps, evaluation, checkpoints) and the step exchange between them (options.exchange: central SGD, or
+ * factored: replicas take the step from sufficient factors, proven against the weights of record here; 'auto' picks;
+ * step-exchange/exchange-choice.ts). Lifecycle: start() binds; train() runs; stop() ends the run at the next safe
+ * point; close() says goodbye to the workers and releases the socket.
  */
 export class Coordinator {
-  private constructor(private readonly pool: WorkerPool, private readonly trainer: Trainer<unknown>, readonly endpoint: string) {}
+  private constructor(private readonly pool: WorkerPool, private readonly trainer: Trainer<unknown>, readonly endpoint: string,
+    /** The step exchange design this run uses. */
+    readonly exchange: string) {}
 
   /** Binds the socket. @throws DdpError ERR_INSECURE_BIND for a non-loopback bind without CURVE or --insecure. */
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const spec = modelSpec(options.modelKind);
     const resume = options.resumeFrom;
-    const exchange = createExchange(options.exchange ?? 'central-sgd', { params: resume?.params ?? options.initialParams,
-      sgdState: resume?.sgdState ?? [], model: spec.params, sgd: { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay } });
+    const design = chooseExchange(options.exchange ?? 'auto', spec, options.globalBatch, options.sgd.momentum);
+    const exchange = createExchange(design, { params: resume?.params ?? options.initialParams, sgdState: resume?.sgdState ?? [],
+      model: spec, sgd: { momentum: options.sgd.momentum, weightDecay: options.sgd.weightDecay } });
+    options.log.info({ design }, `step exchange: ${design}`);
     const limits = runWireLimits(options.modelKind, [options.dataset.trainSize, options.dataset.testSize]);
     const pool = await WorkerPool.start({ bind: options.bind, limits, security: options.security, datasetFingerprint: options.dataset.fingerprint,
       modelKind: options.modelKind, minWorkers: options.minWorkers, heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -30,7 +36,7 @@ export class Coordinator {
       deadlines: { ...defaultDeadlinePolicy(options.heartbeatIntervalMs, options.workerTimeoutMs), ...options.deadlines },
       log: options.log, ...(options.events ? { events: options.events } : {}),
       ...(options.datasetServer ? { datasetServer: options.datasetServer } : {}) });
-    return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint);
+    return new Coordinator(pool, new Trainer(options, spec, pool, exchange), pool.endpoint, design);
   }
 
   liveWorkers(): number {

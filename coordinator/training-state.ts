@@ -2,6 +2,7 @@ import type { HeadName } from '../shared/model/heads.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
 import type { Agreement } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
+import type { PhaseTimes } from '../shared/common/phase-times.js';
 import type { HeadSummary } from './head-metrics.js';
 import type { LossWeightingState } from './loss-weighting.js';
 import type { SgdState } from './step-exchange/sum-and-sgd.js';
@@ -19,6 +20,10 @@ export interface EpochSummary {
   readonly workers: number;
   readonly learningRate: number;
   readonly lossWeights: readonly [HeadName, number][];
+  /** Mean milliseconds per step by phase (shared/common/phase-times.ts STEP_PHASES); they add up to the mean step. */
+  readonly phases?: PhaseTimes;
+  /** The step exchange design the epoch ran with. */
+  readonly exchange?: string;
 }
 
 /**

@@ -104,7 +104,7 @@ test('routing peeks only at the envelope: which body, and at most one', (t) => {
   // Every message type of the program (the Record makes the compiler list them all) is a body of the envelope.
   const ALL_TYPES: Record<MessageType, true> = { 'hello': true, 'welcome': true, 'refused': true, 'step': true, 'gradients': true,
     'weights': true, 'eval-request': true, 'eval-result': true, 'heartbeat': true, 'shutdown': true, 'error': true, 'goodbye': true,
-    'dataset-request': true, 'dataset-chunk': true };
+    'dataset-request': true, 'dataset-chunk': true, 'update': true };
   for (const type of Object.keys(ALL_TYPES)) t.true(types.has(type as MessageType), `${type} is a body of the envelope`);
   t.is(types.size, Object.keys(ALL_TYPES).length, 'and the envelope has no other body');
   t.like(peekEnvelope(new Uint8Array(0)), { ok: false, code: 'ERR_UNKNOWN_MESSAGE', reason: 'envelope has no message body' });

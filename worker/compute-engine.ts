@@ -1,6 +1,12 @@
 import type { NamedTensor } from '../shared/common/named-tensor.js';
-import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
+import type { EvalRequest, StepAssignment, StepUpdate } from '../shared/protocol/messages.js';
 import type { ComputeAnswer } from './compute-messages.js';
+
+/** A Weights message's version and optimizer state, which a replica starts from. */
+export interface ReplicaStart {
+  readonly version: number;
+  readonly optimizerState?: readonly NamedTensor[];
+}
 
 export interface ComputeEvents {
   /** Each task's answer, in the order the tasks were given. */
@@ -18,8 +24,13 @@ export interface ComputeEvents {
 export interface ComputeEngine {
   /** Reported in the hello. */
   readonly backend: { readonly name: string; readonly reason: string };
-  /** Takes the weights; their buffers may move to the engine and be unusable to the caller afterwards. */
-  setWeights(tensors: readonly NamedTensor[]): void;
+  /**
+   * Takes the weights; their buffers may move to the engine and be unusable to the caller afterwards. `replica`: their
+   * version and optimizer state, for the factored exchange (the engine then answers with a proof of them).
+   */
+  setWeights(tensors: readonly NamedTensor[], replica?: ReplicaStart): void;
+  /** Factored exchange: applies a step update to the replica's weights (engines without replicas do not have it). */
+  update?(update: StepUpdate): void;
   step(task: StepAssignment): void;
   evaluate(task: EvalRequest): void;
   /** Ends the engine, abandoning the task in flight; answers not yet delivered are lost. */

@@ -4,7 +4,9 @@ import type { ErrorCode } from '../shared/common/errors.js';
 import type { Agreement, HeadStat } from '../shared/model/heads.js';
 import type { StepId, TaskId } from '../shared/protocol/ids.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
-import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
+import type { EvalRequest, StepAssignment, StepUpdate, WeightsProof } from '../shared/protocol/messages.js';
+import type { PhaseTimes } from '../shared/common/phase-times.js';
+import type { ReplicaStart } from './compute-engine.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 
 /**
@@ -23,18 +25,25 @@ export interface ComputeInit {
   readonly microBatch: number;
   /** Test hook: the thread blocks this long before each task, as a slow device would. 0 outside tests. */
   readonly delayMsPerTask: number;
+  /** Test hook (factored exchange): corrupt the replica's weights when an update brings them to this version. */
+  readonly corruptReplicaAtVersion?: number;
 }
 
 /** socket thread -> compute thread, handled in order, one at a time. */
 export type ComputeRequest =
-  | { readonly kind: 'weights'; readonly tensors: readonly NamedTensor[] }
+  | { readonly kind: 'weights'; readonly tensors: readonly NamedTensor[]; readonly replica?: ReplicaStart }
+  | { readonly kind: 'update'; readonly update: StepUpdate }
   | { readonly kind: 'step'; readonly task: StepAssignment }
   | { readonly kind: 'eval'; readonly task: EvalRequest };
 
 /** compute thread -> socket thread: the answer to each task, in order. */
 export type ComputeAnswer =
   | { readonly kind: 'gradients'; readonly taskId: TaskId; readonly stepId: StepId; readonly sampleCount: number;
-    readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[]; readonly computeMs: number }
+    readonly grads: readonly NamedTensor[]; readonly heads: readonly HeadStat[]; readonly computeMs: number;
+    /** The compute thread's phases since its previous answer (optimizer, upload, gather, compute, readBack). */
+    readonly phases?: PhaseTimes;
+    /** Factored exchange: the shard's factors and the proof of the weights they were computed with. */
+    readonly factors?: readonly NamedTensor[]; readonly proof?: WeightsProof }
   | { readonly kind: 'evaluated'; readonly taskId: TaskId; readonly sampleCount: number; readonly heads: readonly HeadStat[];
     readonly agreement?: Agreement }
   | { readonly kind: 'failed'; readonly taskId: TaskId; readonly message: string }

@@ -3,10 +3,10 @@ import type { ActiveBackend, BackendChoice } from '../shared/compute/backend.js'
 import type { OmniglotData, Split } from '../shared/dataset/omniglot.js';
 import { DdpError } from '../shared/common/errors.js';
 import type { ModelKind } from '../shared/model/model-spec.js';
-import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
+import type { EvalRequest, StepAssignment, StepUpdate } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import { movableBuffers, type ComputeInit, type ComputeReport, type ComputeRequest } from './compute-messages.js';
-import type { ComputeEngine, ComputeEvents } from './compute-engine.js';
+import type { ComputeEngine, ComputeEvents, ReplicaStart } from './compute-engine.js';
 
 export interface ComputeThreadOptions {
   readonly modelKind: ModelKind;
@@ -15,6 +15,8 @@ export interface ComputeThreadOptions {
   readonly microBatch: number;
   /** Test hook: see ComputeInit.delayMsPerTask. */
   readonly delayMsPerTask?: number;
+  /** Test hook: see ComputeInit.corruptReplicaAtVersion. */
+  readonly corruptReplicaAtVersion?: number;
 }
 
 type ThreadState = 'running' | 'ended';
@@ -35,7 +37,8 @@ export class ComputeThread implements ComputeEngine {
   static start(options: ComputeThreadOptions, events: ComputeEvents): Promise<ComputeThread> {
     const init: ComputeInit = { modelKind: options.modelKind, backend: options.backend, train: sharedSplit(options.data.train),
       test: sharedSplit(options.data.test), characterAlphabet: options.data.characterAlphabet, microBatch: options.microBatch,
-      delayMsPerTask: options.delayMsPerTask ?? 0 };
+      delayMsPerTask: options.delayMsPerTask ?? 0,
+      ...(options.corruptReplicaAtVersion !== undefined ? { corruptReplicaAtVersion: options.corruptReplicaAtVersion } : {}) };
     const thread = new Worker(THREAD_FILE, { workerData: init });
     return new Promise((resolve, reject) => {
       let started: ComputeThread | undefined;
@@ -65,8 +68,13 @@ export class ComputeThread implements ComputeEngine {
   }
 
   /** Hands the weights over; their buffers move to the thread (no copy) and are unusable here afterwards. */
-  setWeights(tensors: readonly NamedTensor[]): void {
-    this.post({ kind: 'weights', tensors }, tensors.map((t) => t.data));
+  setWeights(tensors: readonly NamedTensor[], replica?: ReplicaStart): void {
+    this.post({ kind: 'weights', tensors, ...(replica ? { replica } : {}) }, [...tensors, ...(replica?.optimizerState ?? [])].map((t) => t.data));
+  }
+
+  /** Hands a step update over (its buffers move, as the weights' do). */
+  update(update: StepUpdate): void {
+    this.post({ kind: 'update', update }, [...update.meanGrads, ...update.factors].map((t) => t.data));
   }
 
   step(task: StepAssignment): void {

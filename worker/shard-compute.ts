@@ -6,22 +6,41 @@ import { sumAgreement, sumHeadStats } from '../shared/model/head-stats.js';
 import type { EvalResult, GradientResult, ModelRunner } from '../shared/model/model-runner.js';
 import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
+import type { PhaseClock } from '../shared/common/phase-times.js';
+import { concatRows } from '../shared/exchange/factor-reduction.js';
+import type { FactoredLayer } from '../shared/exchange/factored-layers.js';
 
 /**
  * A worker's share of a step or an evaluation, computed in micro-batches of `microBatch` samples and summed:
  * gradients and stats are sums, so chunking changes nothing but rounding and bounds the memory a shard needs.
  */
-export function shardGradients(runner: ModelRunner, split: Split, task: StepAssignment, microBatch: number): GradientResult {
+export function shardGradients(runner: ModelRunner, split: Split, task: StepAssignment, microBatch: number,
+  factored: readonly FactoredLayer[] = [], clock?: PhaseClock): GradientResult {
   let sum: NamedTensor[] | undefined;
+  const factorParts: NamedTensor[][] = [];
   let heads: HeadStat[] = [];
+  clock?.restart();
   for (const chunk of chunks(split, task.sampleIndices, microBatch)) {
     const input = task.augment ? augmentBatch(chunk.batch, chunk.indices, task.augmentSeed, task.epoch) : chunk.batch;
-    const result = runner.gradients(input, task.lossWeights);
+    clock?.lap('gather');
+    const result = runner.gradients(input, task.lossWeights, factored);
+    clock?.lap('compute');
+    clock?.add('compute', -(result.readBackMs ?? 0));
+    clock?.add('readBack', result.readBackMs ?? 0);
     sum = sum ? addInto(sum, result.grads) : result.grads;
+    if (result.factors) factorParts.push(result.factors);
     heads = sumHeadStats([heads, result.heads]);
   }
-  // An empty shard still answers with zero gradients of the model's shapes.
-  return sum ? { grads: sum, heads } : runner.gradients(gatherBatch(split, []), task.lossWeights);
+  // An empty shard still answers with zero gradients (and factors) of the model's shapes.
+  if (!sum) return runner.gradients(gatherBatch(split, []), task.lossWeights, factored);
+  const factors = factored.length > 0 ? joinFactors(factorParts, factored) : undefined;
+  clock?.lap('readBack');
+  return { grads: sum, heads, ...(factors ? { factors } : {}) };
+}
+
+/** Chunks' factors joined row-wise in sample order: x then dy per layer, as one shard's. */
+function joinFactors(parts: readonly NamedTensor[][], layers: readonly FactoredLayer[]): NamedTensor[] {
+  return layers.flatMap((l, i) => [concatRows(l.x, parts.map((p) => p[2 * i]!), l.in), concatRows(l.dy, parts.map((p) => p[2 * i + 1]!), l.out)]);
 }
 
 export function shardEvaluation(runner: ModelRunner, split: Split, task: EvalRequest, microBatch: number): EvalResult {

@@ -28,6 +28,8 @@ interface WorkerBaseOptions {
   readonly coordinatorTimeoutMs?: number;
   /** Give up (exit kind 'gave-up') after this long without a word from a coordinator while not joined; none: never. */
   readonly joinTimeoutMs?: number;
+  /** Test hook (factored exchange): corrupt this replica's weights when an update brings them to this version. */
+  readonly corruptReplicaAtVersion?: number;
 }
 
 /** The model on a dataset in a compute thread (production), or, for the scale benchmark only, another engine. */
@@ -74,6 +76,11 @@ export class TrainingWorker {
   /** Version of the last Weights received since the welcome; tasks name the version they are for. */
   private weightsVersion: number | undefined;
   private finish!: (exit: WorkerExit) => void;
+  /** Step phases measured on this thread: decoding weights and updates since the last answer, and the previous
+   * answer's encode and send (see deliver). */
+  private decodeMs = 0;
+  private lastEncodeMs = 0;
+  private lastSendMs = 0;
   readonly finished: Promise<WorkerExit>;
 
   private constructor(private readonly options: WorkerOptions, private readonly socket: Dealer) {
@@ -103,7 +110,8 @@ export class TrainingWorker {
       };
       worker.compute = 'engine' in options ? await options.engine.start(events)
         : await ComputeThread.start({ modelKind: options.modelKind, backend: options.backend, data: options.data,
-          microBatch: options.microBatch ?? 64, delayMsPerTask: options.computeDelayMs ?? 0 }, events);
+          microBatch: options.microBatch ?? 64, delayMsPerTask: options.computeDelayMs ?? 0,
+          ...(options.corruptReplicaAtVersion !== undefined ? { corruptReplicaAtVersion: options.corruptReplicaAtVersion } : {}) }, events);
       await applyClientSecurity(socket, options.security);
     } catch (error) {
       socket.close();
@@ -190,6 +198,9 @@ export class TrainingWorker {
         if (!frame) continue;
         this.lastHeardMs = performance.now();
         const decoded = decodeMessage(frame, this.limits);
+        if (decoded.ok && (decoded.message.type === 'weights' || decoded.message.type === 'update')) {
+          this.decodeMs += performance.now() - this.lastHeardMs;
+        }
         if (!decoded.ok) {
           this.log.warn({ code: decoded.code, reason: decoded.reason }, 'ignored a malformed frame from the coordinator');
           continue;
@@ -249,7 +260,15 @@ export class TrainingWorker {
         return;
       case 'weights':
         this.weightsVersion = message.version;
-        this.compute.setWeights(message.tensors);
+        this.compute.setWeights(message.tensors, { version: message.version,
+          ...(message.optimizerState ? { optimizerState: message.optimizerState } : {}) });
+        return;
+      case 'update':
+        // An update turns version v-1 into v; a replica that did not hold v-1 holds nothing a task can name, so
+        // its tasks are refused (ERR_WEIGHTS_VERSION) until the coordinator sends full weights.
+        this.weightsVersion = this.weightsVersion === message.version - 1 ? message.version : undefined;
+        // An engine without replicas (the scale benchmark's) ignores updates; its answers then carry no proof.
+        this.compute.update?.(message);
         return;
       case 'step':
       case 'eval-request': {
@@ -287,10 +306,21 @@ export class TrainingWorker {
     if (this.state === 'leaving' || this.state === 'closed') return;
     const sent = (what: string) => (error: unknown) => this.log.warn({ err: error }, `${what} not sent`);
     switch (answer.kind) {
-      case 'gradients':
-        void this.send({ type: 'gradients', taskId: answer.taskId, stepId: answer.stepId, sampleCount: answer.sampleCount,
-          grads: answer.grads, heads: answer.heads, computeMs: answer.computeMs }).catch(sent('gradients'));
+      case 'gradients': {
+        // A message cannot carry its own encode and send times: each answer reports its predecessor's.
+        const phases = { ...answer.phases, decode: this.decodeMs, encode: this.lastEncodeMs, send: this.lastSendMs };
+        this.decodeMs = 0;
+        const encodeStarted = performance.now();
+        const frame = encodeMessage({ type: 'gradients', taskId: answer.taskId, stepId: answer.stepId, sampleCount: answer.sampleCount,
+          grads: answer.grads, heads: answer.heads, computeMs: answer.computeMs, phases,
+          ...(answer.factors ? { factors: answer.factors } : {}), ...(answer.proof ? { proof: answer.proof } : {}) });
+        const sendStarted = performance.now();
+        this.lastEncodeMs = sendStarted - encodeStarted;
+        void this.queue.send(frame).then(() => {
+          this.lastSendMs = performance.now() - sendStarted;
+        }, sent('gradients'));
         return;
+      }
       case 'evaluated':
         void this.send({ type: 'eval-result', taskId: answer.taskId, sampleCount: answer.sampleCount, heads: answer.heads,
           ...(answer.agreement ? { agreement: answer.agreement } : {}) }).catch(sent('evaluation result'));

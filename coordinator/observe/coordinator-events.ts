@@ -4,6 +4,7 @@ import { summarizeHeads, type HeadSummary } from '../head-metrics.js';
 import type { EpochSummary, TrainingState } from '../training-state.js';
 import type { HeadFigures, RunEventBody, RunEventSink } from './run-events.js';
 import { modelSpec } from '../../shared/model/model-spec.js';
+import type { PhaseTimes } from '../../shared/common/phase-times.js';
 
 function headFigures(heads: readonly HeadSummary[]): HeadFigures[] {
   return heads.map((h) => ({ head: h.head, loss: h.meanLoss, accuracy: h.accuracy }));
@@ -12,7 +13,14 @@ function headFigures(heads: readonly HeadSummary[]): HeadFigures[] {
 export function stepEvent(info: StepInfo): RunEventBody {
   return { kind: 'step', epoch: info.epoch, stepInEpoch: info.stepInEpoch, stepsPerEpoch: info.stepsPerEpoch, globalStep: info.globalStep,
     samples: info.samples, stepMs: info.stepMs, learningRate: info.learningRate, lossWeights: Object.fromEntries(info.lossWeights),
-    heads: headFigures(summarizeHeads(info.heads)), workers: info.workers, ...(info.shards ? { shards: info.shards } : {}) };
+    heads: headFigures(summarizeHeads(info.heads)), workers: info.workers, ...(info.shards ? { shards: info.shards } : {}),
+    ...(info.phases ? { coordinatorPhases: coordinatorPart(info.phases) } : {}) };
+}
+
+/** The coordinator's phases of a step breakdown ('coordinator.reduce' -> 'reduce'). */
+function coordinatorPart(phases: PhaseTimes): Record<string, number> {
+  const prefix = 'coordinator.';
+  return Object.fromEntries(Object.entries(phases).filter(([name]) => name.startsWith(prefix)).map(([name, ms]) => [name.slice(prefix.length), ms]));
 }
 
 /** `state` is the state after the epoch (its globalStep is the epoch's last step). */

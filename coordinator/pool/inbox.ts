@@ -70,6 +70,7 @@ export function readInbound(frame: Uint8Array, from: FrameSender, limits: WireLi
     case 'refused':
     case 'step':
     case 'weights':
+    case 'update':
     case 'eval-request':
     case 'shutdown':
     case 'dataset-chunk':

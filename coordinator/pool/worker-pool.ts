@@ -52,6 +52,8 @@ export class WorkerPool implements WorkerLinks {
   private state: PoolState = { kind: 'open' };
   private current: RoundInFlight | undefined;
   private nextTask = 1;
+  /** How long decoding the frame being handled took: rounds read it for their step's phase breakdown. */
+  private decodeMs = 0;
   private workerJoined: (() => void) | undefined;
   private readonly monitor: NodeJS.Timeout;
   private readonly receiving: Promise<void>;
@@ -107,6 +109,11 @@ export class WorkerPool implements WorkerLinks {
 
   live(): readonly WorkerId[] {
     return this.members.registry.ready().map((w) => w.id);
+  }
+
+  /** The decode time of the frame being handled (valid while a round reads its answer). */
+  lastDecodeMs(): number {
+    return this.decodeMs;
   }
 
   /** Runs a round over `indices` once enough workers are live; resolves with its results in sample order. */
@@ -217,7 +224,10 @@ export class WorkerPool implements WorkerLinks {
           const sender = this.members.registry.byRoutingId(routingId);
           if (this.options.events) this.emit({ kind: 'wire', direction: 'in', bytes: frame.length, ...(sender ? { worker: sender.name } : {}) });
           const from = { worker: sender, saidHello: sender !== undefined || this.members.registry.wasRegistered(routingId) };
-          this.handle(routingId, readInbound(frame, from, this.options.limits));
+          const started = performance.now();
+          const inbound = readInbound(frame, from, this.options.limits);
+          this.decodeMs = performance.now() - started;
+          this.handle(routingId, inbound);
         } catch (error) {
           this.log.error({ err: error }, 'failed to handle a message');
         }

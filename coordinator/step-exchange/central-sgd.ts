@@ -4,7 +4,9 @@ import type { Gradients } from '../../shared/protocol/messages.js';
 import type { NamedTensor } from '../../shared/common/named-tensor.js';
 import { gradientProblem } from '../answer-check.js';
 import type { ShardReading, StepContext, StepExchange, WorkerLinks } from './step-exchange.js';
-import { sumAndSgdStep, type SgdOptions, type SgdState } from './sum-and-sgd.js';
+import { meanGradients, type SgdOptions, type SgdState } from './sum-and-sgd.js';
+import { sgdStep } from '../../shared/exchange/sgd-step.js';
+import { PhaseClock, type PhaseTimes } from '../../shared/common/phase-times.js';
 
 /** A shard's contribution in this design: its gradient sums, one tensor per parameter. */
 export type GradientShard = readonly NamedTensor[];
@@ -32,14 +34,21 @@ export class CentralSgdExchange implements StepExchange<GradientShard> {
     return problem ? { ok: false, problem } : { ok: true, shard: answer.grads };
   }
 
-  finishStep(shards: readonly GradientShard[], step: StepContext, links: WorkerLinks): Promise<void> {
-    const next = sumAndSgdStep(this.weights, shards, step.samples, this.state, { ...this.sgd, learningRate: step.learningRate });
+  finishStep(shards: readonly GradientShard[], step: StepContext, links: WorkerLinks): Promise<PhaseTimes> {
+    const clock = new PhaseClock();
+    const means = meanGradients(this.weights, shards, step.samples);
+    clock.lap('reduce');
+    const next = sgdStep(this.weights, means, this.state, { ...this.sgd, learningRate: step.learningRate });
+    clock.lap('optimizer');
     this.weights = next.params;
     this.state = next.state;
     this.version += 1;
     this.frame = undefined;
-    links.broadcast(this.joinFrames());
-    return Promise.resolve();
+    const frames = this.joinFrames();
+    clock.lap('encode');
+    links.broadcast(frames);
+    clock.lap('broadcast');
+    return Promise.resolve(clock.read());
   }
 
   joinFrames(): readonly Uint8Array[] {

@@ -1,6 +1,7 @@
 import type { NamedTensor } from '../../shared/common/named-tensor.js';
-import type { ParamSpec } from '../../shared/model/model-spec.js';
+import type { ModelDefinition } from '../../shared/model/model-graph.js';
 import { CentralSgdExchange } from './central-sgd.js';
+import { FactoredExchange } from './factored.js';
 import type { StepExchange } from './step-exchange.js';
 import type { SgdOptions, SgdState } from './sum-and-sgd.js';
 
@@ -8,13 +9,14 @@ import type { SgdOptions, SgdState } from './sum-and-sgd.js';
 export interface ExchangeStart {
   readonly params: readonly NamedTensor[];
   readonly sgdState: SgdState;
-  readonly model: readonly ParamSpec[];
+  readonly model: ModelDefinition;
   readonly sgd: Omit<SgdOptions, 'learningRate'>;
 }
 
-/** Every StepExchange design, by the name a run or a benchmark (`bench-scale --exchange`) picks it with. */
+/** Every StepExchange design, by the name a run or a benchmark (`--exchange`) picks it with. */
 const DESIGNS = {
-  'central-sgd': (s: ExchangeStart): StepExchange<unknown> => new CentralSgdExchange({ params: s.params, sgdState: s.sgdState }, s.model, s.sgd),
+  'central-sgd': (s: ExchangeStart): StepExchange<unknown> => new CentralSgdExchange({ params: s.params, sgdState: s.sgdState }, s.model.params, s.sgd),
+  factored: (s: ExchangeStart): StepExchange<unknown> => new FactoredExchange({ params: s.params, sgdState: s.sgdState }, s.model, s.sgd),
 } as const satisfies Readonly<Record<string, (start: ExchangeStart) => StepExchange<unknown>>>;
 
 export type ExchangeDesign = keyof typeof DESIGNS;

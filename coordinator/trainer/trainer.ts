@@ -1,6 +1,7 @@
 import { DdpError } from '../../shared/common/errors.js';
 import type { HeadStat } from '../../shared/model/heads.js';
-import { stepId } from '../../shared/protocol/ids.js';
+import { stepId, type WorkerId } from '../../shared/protocol/ids.js';
+import { addPhases, roundPhases, scalePhases, type PhaseTimes } from '../../shared/common/phase-times.js';
 import type { Logger } from '../../shared/common/logger.js';
 import { sumAgreement, sumHeadStats } from '../../shared/model/head-stats.js';
 import type { ModelSpec } from '../../shared/model/model-spec.js';
@@ -14,9 +15,10 @@ import type { StepExchange } from '../step-exchange/step-exchange.js';
 import type { EpochSummary, TrainingState } from '../training-state.js';
 import { epochPermutation, globalBatchAt, stepsPerEpoch } from './epoch-schedule.js';
 import { evalRound, stepRound } from './rounds.js';
+import { StepTimer } from './step-timing.js';
 
 /** What the trainer needs of the pool: rounds over the live workers, and links for the exchange. */
-export type TrainerPool = Pick<WorkerPool, 'runRound' | 'liveWorkers' | 'broadcast' | 'send' | 'live'>;
+export type TrainerPool = Pick<WorkerPool, 'runRound' | 'liveWorkers' | 'broadcast' | 'send' | 'live' | 'lastDecodeMs'>;
 
 /** idle: not started; training: in its loop; stopped: ended early by stop(); finished: every epoch ran. */
 export type TrainerPhase = 'idle' | 'training' | 'stopped' | 'finished';
@@ -28,6 +30,9 @@ interface Position {
   globalStep: number;
   readonly history: EpochSummary[];
   epochStats: HeadStat[];
+  /** The current epoch's step phases, summed, and the steps they cover. */
+  epochPhases: PhaseTimes;
+  timedSteps: number;
 }
 
 /**
@@ -44,7 +49,7 @@ export class Trainer<S> {
     private readonly exchange: StepExchange<S>) {
     const resume = options.resumeFrom;
     this.at = { epoch: resume?.epoch ?? 0, stepInEpoch: resume?.stepInEpoch ?? 0, globalStep: resume?.globalStep ?? 0,
-      history: [...(resume?.history ?? [])], epochStats: [...(resume?.epochTrainStats ?? [])] };
+      history: [...(resume?.history ?? [])], epochStats: [...(resume?.epochTrainStats ?? [])], epochPhases: {}, timedSteps: 0 };
     this.log = options.log.child({ component: 'coordinator' });
   }
 
@@ -58,7 +63,9 @@ export class Trainer<S> {
     this.phase_ = 'training';
     const o = this.options;
     try {
-      for (const at = this.at; at.epoch < o.epochs; at.epoch++, at.stepInEpoch = 0, at.epochStats = []) await this.runEpoch();
+      for (const at = this.at; at.epoch < o.epochs; at.epoch++, at.stepInEpoch = 0, at.epochStats = [], at.epochPhases = {}, at.timedSteps = 0) {
+        await this.runEpoch();
+      }
       this.phase_ = 'finished';
       return { state: this.snapshot(), stopped: false };
     } catch (error) {
@@ -94,14 +101,14 @@ export class Trainer<S> {
         { epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, epochs: o.epochs });
       const started = performance.now();
       const lossWeights = [...o.lossWeighting.current()];
-      const { heads, shards } = await this.runStep(batch, learningRate);
+      const { heads, phases, shards } = await this.runStep(batch, learningRate);
       at.epochStats = sumHeadStats([at.epochStats, heads]);
       samples += batch.length;
       at.stepInEpoch += 1;
       at.globalStep += 1;
       o.onStep?.({ epoch: at.epoch, stepInEpoch: at.stepInEpoch, stepsPerEpoch: steps, globalStep: at.globalStep,
         samples: batch.length, heads, workers: this.pool.liveWorkers(), stepMs: performance.now() - started, indices: batch,
-        learningRate, lossWeights, shards });
+        learningRate, lossWeights, phases, shards });
       if (o.checkpoint && at.globalStep % o.checkpoint.everySteps === 0 && at.stepInEpoch < steps) {
         await o.checkpoint.save(this.snapshot());
       }
@@ -111,7 +118,8 @@ export class Trainer<S> {
     const summary: EpochSummary = { epoch: at.epoch, train: summarizeHeads(at.epochStats), test: evaluation.heads,
       ...(evaluation.agreement ? { agreement: evaluation.agreement } : {}),
       samplesPerSecond: samples / (trainMs / 1000), wallMs: performance.now() - epochStart,
-      workers: this.pool.liveWorkers(), learningRate, lossWeights: [...o.lossWeighting.current()] };
+      workers: this.pool.liveWorkers(), learningRate, lossWeights: [...o.lossWeighting.current()],
+      ...(at.timedSteps > 0 ? { phases: roundPhases(scalePhases(at.epochPhases, 1 / at.timedSteps)), exchange: this.exchange.design } : {}) };
     at.history.push(summary);
     this.log.info({ summary }, 'epoch done');
     // The state after an epoch points at the next one.
@@ -120,16 +128,30 @@ export class Trainer<S> {
     if (o.checkpoint) await o.checkpoint.save(after);
   }
 
-  /** One step: its round over the live workers, then the exchange makes and delivers the next weights. */
-  private async runStep(batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; shards: ShardReport[] }> {
+  /**
+   * One step: its round over the live workers, then the exchange makes and delivers the next weights. Returns the
+   * step's per-head sums, its phase breakdown (step-timing.ts, also summed into the epoch's) and the shard reports.
+   */
+  private async runStep(batch: Uint32Array, learningRate: number): Promise<{ heads: HeadStat[]; phases: PhaseTimes; shards: ShardReport[] }> {
     const o = this.options;
     const step = stepId(this.at.globalStep);
     const plan = { step, epoch: this.at.epoch, lossWeights: o.lossWeighting.current(), augment: o.augment, augmentSeed: o.seed };
-    const shards = await this.pool.runRound(stepRound(plan, this.exchange, this.spec.heads), batch);
+    const timer = new StepTimer();
+    const hooks = { timer, decodeMs: () => this.pool.lastDecodeMs(), resync: (worker: WorkerId) => this.resync(worker) };
+    const shards = await this.pool.runRound(stepRound(plan, this.exchange, this.spec.heads, hooks), batch);
     const heads = sumHeadStats(shards.map((s) => s.heads));
-    await this.exchange.finishStep(shards.map((s) => s.shard), { step, samples: batch.length, learningRate }, this.pool);
+    const exchangePhases = await this.exchange.finishStep(shards.map((s) => s.shard), { step, samples: batch.length, learningRate }, this.pool);
+    const { phases } = timer.finish(exchangePhases);
+    this.at.epochPhases = addPhases(this.at.epochPhases, phases);
+    this.at.timedSteps += 1;
     o.lossWeighting.observe(new Map(summarizeHeads(heads).map((h) => [h.head, h.meanLoss])), learningRate);
-    return { heads, shards: shards.map((s) => s.report) };
+    return { heads, phases, shards: shards.map((s) => s.report) };
+  }
+
+  /** A worker answered from weights that are not the coordinator's: it gets them whole before its next task. */
+  private resync(worker: WorkerId): void {
+    this.log.warn({ worker, design: this.exchange.design }, 'replica weights differ from the coordinator\'s: sending it the full weights');
+    this.pool.send(worker, this.exchange.joinFrames());
   }
 
   private snapshot(): TrainingState {

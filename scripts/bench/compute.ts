@@ -5,11 +5,6 @@
  *   node dist/scripts/bench/compute.js [--backends wasm,cpu] [--models two-output,two-input] [--batches 32,64]
  *                                      [--steps 10] [--warmup 3] [--no-pytorch]
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { BACKEND_CHOICES, initBackend, type BackendChoice } from '../../shared/compute/backend.js';
 import type { TfModule } from '../../shared/compute/tf-module.js';
 import type { HeadName } from '../../shared/model/heads.js';
@@ -18,6 +13,7 @@ import type { Batch } from '../../shared/model/batch.js';
 import { initialParams } from '../../shared/model/initial-params.js';
 import { ModelRunner } from '../../shared/model/model-runner.js';
 import { isModelKind, MODEL_KINDS, type ModelKind } from '../../shared/model/model-spec.js';
+import { runAnchor as runAnchorScript } from './pytorch-anchor.js';
 import { syntheticBatch } from './synthetic-batch.js';
 
 type Concrete = Exclude<BackendChoice, 'auto'>;
@@ -40,7 +36,6 @@ interface Row {
   readonly topKernels: string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // The loss weights of the anchor: 0.33 CE(alphabet) + 0.67 CE(character).
 const WEIGHTS = new Map<HeadName, number>([['alphabet', 0.33], ['character', 0.67]]);
 // The pure-JS backend takes seconds per step: a couple of steps say enough.
@@ -126,25 +121,11 @@ interface AnchorResult {
   readonly label: string;
 }
 
-/**
- * The anchor's run script: $PYTORCH_ANCHOR, else shared/ beside the checkout (the main checkout, or a worktree
- * one level further down).
- */
-function anchorPath(): string {
-  const fromEnv = process.env['PYTORCH_ANCHOR'];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const candidates = ['../shared/anchors/pytorch/run', '../../shared/anchors/pytorch/run'].map((p) => path.resolve(repoRoot, p));
-  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
-}
-
 /** Runs the PyTorch anchor (1 thread) and reads summary[i].samples_per_s.median per batch from its last line. */
 async function runAnchor(batches: readonly number[]): Promise<AnchorResult> {
-  const anchor = anchorPath();
   const args = ['single', '--threads', '1', '--batches', ...batches.map(String), '--repeats', '1'];
-  const { stdout } = await promisify(execFile)(anchor, args, { maxBuffer: 16 << 20 });
-  const last = stdout.trim().split('\n').pop() ?? '';
-  const parsed = JSON.parse(last) as { torch?: string; blas?: string; summary?: { batch: number; samples_per_s: { median: number } }[] };
-  if (!Array.isArray(parsed.summary)) throw new Error(`anchor printed no summary: ${last.slice(0, 200)}`);
+  const parsed = await runAnchorScript(args) as { torch?: string; blas?: string; summary?: { batch: number; samples_per_s: { median: number } }[] };
+  if (!Array.isArray(parsed.summary)) throw new Error('anchor printed no summary');
   return {
     byBatch: new Map(parsed.summary.map((s) => [s.batch, s.samples_per_s.median])),
     label: `PyTorch ${parsed.torch ?? '?'} (${parsed.blas ?? '?'}), 1 thread`,

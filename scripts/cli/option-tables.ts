@@ -1,6 +1,7 @@
 import { BACKEND_CHOICES } from '../../shared/compute/backend.js';
 import { MODEL_KINDS } from '../../shared/model/model-spec.js';
 import { LOSS_WEIGHTING_STRATEGIES } from '../../coordinator/loss-weighting.js';
+import { EXCHANGE_CHOICES } from '../../coordinator/step-exchange/exchange-choice.js';
 import { LR_SCALINGS } from '../../coordinator/lr-schedule.js';
 import type { OptionTable } from './options.js';
 import { EXPECTED, TRAIN_DRAWERS } from '../../shared/dataset/omniglot-layout.js';
@@ -50,6 +51,7 @@ export const COORDINATOR_OPTIONS = {
   'loss-weights': { type: 'string', help: 'per-head loss weights, e.g. alphabet=0.33,character=0.67', default: 'alphabet=1,character=1' },
   'loss-weighting': { type: 'string', help: 'how the weights are applied', default: 'fixed', choices: LOSS_WEIGHTING_STRATEGIES },
   augment: { type: 'boolean', help: 'random shifts, rotations and scaling of training images', default: false },
+  exchange: { type: 'string', help: 'step exchange: central-sgd (gradients in, weights out), factored (sufficient factors; replicas take the step, proven by checksum) or auto (factored where its bytes are fewer)', default: 'auto', choices: EXCHANGE_CHOICES },
   'min-workers': { type: 'int', help: 'workers needed before a step starts', default: 1, min: 1 },
   'heartbeat-ms': { type: 'int', help: 'heartbeat interval', default: 1000, min: 10, max: MAX_UINT32 },
   'worker-timeout': { type: 'number', help: 'seconds of silence after which a worker is declared lost', default: 10, min: 0.1 },

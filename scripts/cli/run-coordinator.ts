@@ -60,6 +60,7 @@ export function coordinatorOptionsFrom(values: CoordinatorValues, data: Omniglot
       schedule: parseLrSchedule(values['lr-schedule']), scaling: parseLrScaling(values) },
     lossWeighting: parseLossWeighting(model, values['loss-weighting'], values['loss-weights']),
     augment: values.augment,
+    exchange: values.exchange,
     minWorkers: values['min-workers'],
     heartbeatIntervalMs: values['heartbeat-ms'],
     workerTimeoutMs: values['worker-timeout'] * 1000,

@@ -62,6 +62,7 @@ export function epochRecord(summary: EpochSummary, weighting: string): Record<st
   return { type: 'epoch', epoch: summary.epoch, test: headRecord(summary.test), train: headRecord(summary.train),
     samplesPerSecond: summary.samplesPerSecond, wallMs: summary.wallMs, workers: summary.workers, lr: summary.learningRate,
     weighting: { strategy: weighting, weights: Object.fromEntries(summary.lossWeights) },
+    ...(summary.phases ? { exchange: summary.exchange, stepPhasesMs: summary.phases } : {}),
     ...(a ? { agreement: { count: a.count, agreeRate: a.agree / Math.max(1, a.count), impliedAlphabetAccuracy: a.impliedCorrect / Math.max(1, a.count) } } : {}) };
 }
 

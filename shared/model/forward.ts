@@ -13,8 +13,18 @@ function param<R extends Tensor>(params: ParamTensors, name: string): R {
   return t as R;
 }
 
+/**
+ * Hooks into chosen dense layers (by parameter prefix), for sufficient factors: a tensor added to the layer's
+ * pre-activation (zeros, so the function is unchanged and the loss gradient w.r.t. it is dy), and the layer's input.
+ */
+export interface DenseTaps {
+  readonly add: ReadonlyMap<string, Tensor>;
+  readonly input: (param: string, x: Tensor) => void;
+}
+
 /** One node's output from its inputs' outputs, with plain tf ops on the parameter tensors (differentiable). */
-function apply(tf: TfModule, node: GraphNode, params: ParamTensors, value: (n: GraphNode) => Tensor, inputs: ReadonlyMap<InputName, Tensor>): Tensor {
+function apply(tf: TfModule, node: GraphNode, params: ParamTensors, value: (n: GraphNode) => Tensor, inputs: ReadonlyMap<InputName, Tensor>,
+  taps: DenseTaps | undefined): Tensor {
   switch (node.op) {
     case 'input': {
       const t = inputs.get(node.input);
@@ -31,9 +41,14 @@ function apply(tf: TfModule, node: GraphNode, params: ParamTensors, value: (n: G
       return tf.elu(value(node.from));
     case 'flatten':
       return tf.reshape(value(node.from), [-1, ...node.shape]);
-    case 'dense':
-      return tf.add(tf.matMul(value(node.from) as Tensor2D, param<Tensor2D>(params, `${node.param}.kernel`)),
-        param<Tensor1D>(params, `${node.param}.bias`));
+    case 'dense': {
+      const x = value(node.from) as Tensor2D;
+      const z = tf.add(tf.matMul(x, param<Tensor2D>(params, `${node.param}.kernel`)), param<Tensor1D>(params, `${node.param}.bias`));
+      const tap = taps?.add.get(node.param);
+      if (tap === undefined) return z;
+      taps?.input(node.param, x);
+      return tf.add(z, tap);
+    }
     case 'concat':
       return tf.concat(node.from.map(value), 1);
   }
@@ -41,13 +56,13 @@ function apply(tf: TfModule, node: GraphNode, params: ParamTensors, value: (n: G
 
 /** Logits per head of the model, [size, classes], in the model's head order. Call inside tf.tidy. */
 export function forwardLogits(tf: TfModule, model: ModelDefinition, params: ParamTensors,
-  inputs: ReadonlyMap<InputName, Tensor>): Map<HeadName, Tensor2D> {
+  inputs: ReadonlyMap<InputName, Tensor>, taps?: DenseTaps): Map<HeadName, Tensor2D> {
   const values = new Map<GraphNode, Tensor>();
   const value = (n: GraphNode): Tensor => {
     const v = values.get(n);
     if (v === undefined) throw new Error(`model: layer ${n.layer} read before it was computed`);
     return v;
   };
-  for (const node of model.nodes) values.set(node, apply(tf, node, params, value, inputs));
+  for (const node of model.nodes) values.set(node, apply(tf, node, params, value, inputs, taps));
   return new Map(model.heads.map((head) => [head, value(headOutput(model, head)) as Tensor2D]));
 }

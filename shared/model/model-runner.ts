@@ -6,17 +6,32 @@ import { scoped } from '../compute/scoped.js';
 import type { TfModule } from '../compute/tf-module.js';
 import { headLabels, type Batch } from './batch.js';
 import { checkBatch } from './batch-check.js';
-import { forwardLogits, type ParamTensors } from './forward.js';
+import { forwardLogits } from './forward.js';
 import { inputTensor, type InputName } from './model-inputs.js';
 import { agreement, emptyHeadStat, headStat, type Agreement } from './head-stats.js';
 import { modelSpec, type ModelKind, type ModelSpec } from './model-spec.js';
 import { checkParams } from './param-check.js';
+import type { FactoredLayer } from '../exchange/factored-layers.js';
 
 export interface GradientResult {
   /** Gradient, w.r.t. each param (same names/order as modelSpec), of the SUM over the batch's samples of sum_h weight_h * CE_h(sample). Sum, not mean: the coordinator divides by the global batch size. */
   readonly grads: NamedTensor[];
   /** Per head of the model: unweighted CE summed over samples, arg-max hits, count (training-time figures). */
   readonly heads: readonly HeadStat[];
+  /** With factored layers: x then dy of each (see gradients). */
+  readonly factors?: NamedTensor[];
+  /** Time spent reading the results back from the backend (part of the call; for the step's phases). */
+  readonly readBackMs?: number;
+}
+
+/** A read-back array as a Float32Array of its own (dataSync already returns a fresh one on wasm and cpu). */
+function ownFloat32(data: ArrayLike<number> | undefined): Float32Array {
+  if (data instanceof Float32Array) return data;
+  return Float32Array.from(data ?? []);
+}
+
+function emptyFactors(layers: readonly FactoredLayer[]): NamedTensor[] {
+  return layers.flatMap((l) => [{ name: l.x, shape: [0, l.in], data: new Float32Array(0) }, { name: l.dy, shape: [0, l.out], data: new Float32Array(0) }]);
 }
 
 export interface EvalResult {
@@ -74,22 +89,36 @@ export class ModelRunner {
     this.params = next;
   }
 
-  gradients(batch: Batch, weights: LossWeights): GradientResult {
+  /**
+   * With `factored` layers (the factored exchange), their kernels get no gradient here (backward skips that product):
+   * `factors` carries each one's input x [size, in] and dy [size, out] instead, whose product x^T dy is that gradient.
+   * dy comes from a zeros tensor added to the layer's pre-activation, differentiated like a parameter.
+   */
+  gradients(batch: Batch, weights: LossWeights, factored: readonly FactoredLayer[] = []): GradientResult {
     checkBatch(batch);
     this.requireParams();
+    const skip = new Set(factored.map((l) => l.kernel));
+    const kept = this.spec.params.filter((p) => !skip.has(p.name));
     if (batch.size === 0) {
-      const grads = this.spec.params.map((p) => ({ name: p.name, shape: [...p.shape], data: new Float32Array(elementCount(p.shape)) }));
-      return { grads, heads: this.spec.heads.map(emptyHeadStat) };
+      const grads = kept.map((p) => ({ name: p.name, shape: [...p.shape], data: new Float32Array(elementCount(p.shape)) }));
+      return { grads, heads: this.spec.heads.map(emptyHeadStat), ...(factored.length > 0 ? { factors: emptyFactors(factored) } : {}) };
     }
     const { tf, spec } = this;
     const outputs = new Map<HeadName, HeadOutputs>();
+    const inputsSeen = new Map<string, Tensor>();
+    let readStarted = performance.now();
     try {
-      const gradData = scoped(tf, () => {
+      const read = scoped(tf, () => {
         const inputs = this.inputs(batch);
-        const names = spec.params.map((p) => p.name);
+        const names = kept.map((p) => p.name);
         const loss = (...values: Tensor[]): Tensor => {
-          const params: ParamTensors = new Map(names.map((name, i) => [name, values[i] as Tensor]));
-          const logits = forwardLogits(tf, spec, params, inputs);
+          const params = new Map(this.params);
+          names.forEach((name, i) => params.set(name, values[i] as Tensor));
+          const taps = factored.length === 0 ? undefined : {
+            add: new Map(factored.map((l, j) => [l.param, values[names.length + j] as Tensor])),
+            input: (param: string, x: Tensor) => inputsSeen.set(param, tf.keep(x)),
+          };
+          const logits = forwardLogits(tf, spec, params, inputs, taps);
           const terms: Tensor[] = [];
           for (const [head, headLogits] of logits) {
             const out = this.headOutputs(headLogits, headLabels(batch, head));
@@ -100,13 +129,21 @@ export class ModelRunner {
           }
           return tf.addN(terms);
         };
-        const { grads } = tf.valueAndGrads(loss)(names.map((name) => this.params.get(name) as Tensor));
+        const zeros = factored.map((l) => tf.zeros([batch.size, l.out]));
+        const { grads } = tf.valueAndGrads(loss)([...names.map((name) => this.params.get(name) as Tensor), ...zeros]);
+        readStarted = performance.now();
         return grads.map((g) => g.dataSync<'float32'>());
       });
-      const grads = spec.params.map((p, i) => ({ name: p.name, shape: [...p.shape], data: Float32Array.from(gradData[i] ?? []) }));
-      return { grads, heads: this.readStats(batch, outputs) };
+      const grads = kept.map((p, i) => ({ name: p.name, shape: [...p.shape], data: ownFloat32(read[i]) }));
+      const factors = factored.flatMap((l, j) => [
+        { name: l.x, shape: [batch.size, l.in], data: ownFloat32(inputsSeen.get(l.param)?.dataSync<'float32'>()) },
+        { name: l.dy, shape: [batch.size, l.out], data: ownFloat32(read[kept.length + j]) },
+      ]);
+      const heads = this.readStats(batch, outputs);
+      return { grads, heads, readBackMs: performance.now() - readStarted, ...(factored.length > 0 ? { factors } : {}) };
     } finally {
       for (const out of outputs.values()) tf.dispose([out.crossEntropy, out.predicted]);
+      tf.dispose([...inputsSeen.values()]);
     }
   }
 

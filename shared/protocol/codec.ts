@@ -2,6 +2,7 @@ import { ddp } from '../../proto/generated/ddp.js';
 import { isHeadName, type HeadName, type HeadStat } from '../model/heads.js';
 import { stepId, taskId, workerId } from './ids.js';
 import { decodeTensor, encodeTensor } from './tensor-codec.js';
+import { phasesFromWire, phasesToWire, proofFromWire, tensorsFromWire, tensorsToWire, updateFromWire, updateToWire } from './exchange-codec.js';
 import { DATASET_CHUNK_BYTES, isFingerprint, MAX_DATASET_BYTES } from './dataset-limits.js';
 import type { Agreement, DatasetChunk, Message, Split } from './messages.js';
 import { boundedText } from '../common/bounded-text.js';
@@ -42,13 +43,18 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
     case 'step':
       return { step: { taskId: m.taskId, stepId: m.stepId, epoch: m.epoch, weightsVersion: m.weightsVersion,
         sampleIndices: Array.from(m.sampleIndices), augment: m.augment, augmentSeed: m.augmentSeed,
-        lossWeights: [...m.lossWeights].map(([head, weight]) => ({ head, weight })) } };
+        lossWeights: [...m.lossWeights].map(([head, weight]) => ({ head, weight })), exchange: m.exchange ?? '' } };
     case 'gradients':
       return { gradients: { taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleCount, computeMs: m.computeMs,
-        grads: m.grads.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })), heads: headStatsToWire(m.heads) } };
+        grads: m.grads.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })), heads: headStatsToWire(m.heads),
+        // Step-exchange fields (exchange-codec.ts).
+        phases: phasesToWire(m.phases), factors: tensorsToWire(m.factors ?? []), proof: m.proof ?? null } };
     case 'weights':
       return { weights: { version: m.version,
-        tensors: m.tensors.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })) } };
+        tensors: m.tensors.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })),
+        optimizerState: tensorsToWire(m.optimizerState ?? []) } };
+    case 'update':
+      return { update: updateToWire(m) };
     case 'eval-request':
       return { evalRequest: { taskId: m.taskId, split: m.split, sampleIndices: Array.from(m.sampleIndices),
         weightsVersion: m.weightsVersion } };
@@ -178,16 +184,26 @@ function fromWire(e: ddp.v1.Envelope): Message {
       return { type: 'step', taskId: taskId(uint(s.taskId, 'task_id')), stepId: stepId(uint(s.stepId, 'step_id')),
         epoch: uint(s.epoch, 'epoch'), weightsVersion: uint(s.weightsVersion, 'weights_version'),
         sampleIndices: indices(s.sampleIndices), lossWeights, augment: s.augment ?? false,
-        augmentSeed: uint(s.augmentSeed, 'augment_seed') };
+        augmentSeed: uint(s.augmentSeed, 'augment_seed'), ...(s.exchange ? { exchange: s.exchange.slice(0, 40) } : {}) };
     }
     case 'gradients': {
       const g = e.gradients!;
+      // Step-exchange fields (exchange-codec.ts): present only when sent.
+      const phases = phasesFromWire(g.phases);
+      const factors = tensorsFromWire(g.factors);
+      const proof = proofFromWire(g.proof, uint);
       return { type: 'gradients', taskId: taskId(uint(g.taskId, 'task_id')), stepId: stepId(uint(g.stepId, 'step_id')),
         sampleCount: uint(g.sampleCount, 'sample_count'), grads: tensors(g.grads), heads: headStatsFromWire(g.heads),
-        computeMs: num(g.computeMs) };
+        computeMs: num(g.computeMs), ...(phases ? { phases } : {}), ...(factors.length > 0 ? { factors } : {}),
+        ...(proof ? { proof } : {}) };
     }
-    case 'weights':
-      return { type: 'weights', version: uint(e.weights!.version, 'version'), tensors: tensors(e.weights!.tensors) };
+    case 'weights': {
+      const state = tensorsFromWire(e.weights!.optimizerState);
+      return { type: 'weights', version: uint(e.weights!.version, 'version'), tensors: tensors(e.weights!.tensors),
+        ...(state.length > 0 ? { optimizerState: state } : {}) };
+    }
+    case 'update':
+      return updateFromWire(e.update!, uint);
     case 'evalRequest': {
       const r = e.evalRequest!;
       return { type: 'eval-request', taskId: taskId(uint(r.taskId, 'task_id')), split: split(r.split),

@@ -1,6 +1,7 @@
 import type { Agreement, HeadName, HeadStat, LossWeights } from '../model/heads.js';
 import type { TaskId, StepId, WorkerId } from './ids.js';
 import type { NamedTensor } from '../common/named-tensor.js';
+import type { PhaseTimes } from '../common/phase-times.js';
 
 /**
  * Every message of the protocol as the program sees it: a union on `type`, so that each dispatch `switch` is
@@ -43,6 +44,8 @@ export interface StepAssignment {
   readonly lossWeights: LossWeights;
   readonly augment: boolean;
   readonly augmentSeed: number;
+  /** The coordinator's step exchange design; 'factored' asks for factors and a weights proof. */
+  readonly exchange?: string;
 }
 export interface Gradients {
   readonly type: 'gradients';
@@ -52,11 +55,36 @@ export interface Gradients {
   readonly grads: readonly NamedTensor[];
   readonly heads: readonly HeadStat[];
   readonly computeMs: number;
+  /** Where the worker's time went since its previous answer (see shared/common/phase-times.ts). */
+  readonly phases?: PhaseTimes;
+  /** Factored exchange: '<kernel>:x' and '<kernel>:dy' per factored layer (see proto/ddp.proto). */
+  readonly factors?: readonly NamedTensor[];
+  /** Factored exchange: the weights this answer was computed with. */
+  readonly proof?: WeightsProof;
+}
+/** A replica's claim about its weights: version and CRC-32 of their float32 bytes in parameter order. */
+export interface WeightsProof {
+  readonly version: number;
+  readonly crc32: number;
 }
 export interface Weights {
   readonly type: 'weights';
   readonly version: number;
   readonly tensors: readonly NamedTensor[];
+  /** Factored exchange with momentum: the velocity per parameter (empty: none yet). */
+  readonly optimizerState?: readonly NamedTensor[];
+}
+/** Factored exchange: one optimizer step's reduced update, applied by every replica as by the coordinator. */
+export interface StepUpdate {
+  readonly type: 'update';
+  /** The version this update produces. */
+  readonly version: number;
+  readonly samples: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly meanGrads: readonly NamedTensor[];
+  readonly factors: readonly NamedTensor[];
 }
 export interface EvalRequest {
   readonly type: 'eval-request';
@@ -124,7 +152,8 @@ export type Message =
   | ErrorMessage
   | Goodbye
   | DatasetRequest
-  | DatasetChunk;
+  | DatasetChunk
+  | StepUpdate;
 
 export type MessageType = Message['type'];
 

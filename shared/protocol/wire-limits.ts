@@ -3,6 +3,7 @@ import { DRAWERS_PER_CHARACTER } from '../dataset/omniglot-layout.js';
 import { MODEL_KINDS, modelSpec, type ModelKind, type ModelSpec } from '../model/model-spec.js';
 import { DATASET_CHUNK_BYTES } from './dataset-limits.js';
 import { elementCount } from '../common/named-tensor.js';
+import { MAX_WIRE_PHASES } from '../common/phase-times.js';
 
 /**
  * Bounds on what a frame may hold, derived from the model(s) and the dataset, checked on the wire before protobufjs
@@ -60,6 +61,12 @@ export function wireLimits(specs: readonly ModelSpec[], maxIndices: number = MAX
       'EvalResult.heads': heads,
       'StepAssignment.lossWeights': heads,
       'StepAssignment.sampleIndices': maxIndices,
+      // Step-exchange fields (coordinator/step-exchange/factored.ts): phase times, factors and optimizer state.
+      'Gradients.phases': MAX_WIRE_PHASES,
+      'Gradients.factors': tensors,
+      'Weights.optimizerState': tensors,
+      'StepUpdate.meanGrads': tensors,
+      'StepUpdate.factors': tensors,
       'EvalRequest.sampleIndices': maxIndices,
     },
     strings: {

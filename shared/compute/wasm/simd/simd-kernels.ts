@@ -25,7 +25,8 @@ interface EmscriptenModule {
 let compiled: WebAssembly.Module | undefined;
 const byBackend = new WeakMap<object, SimdKernels | Error>();
 
-function instantiate(memory: WebAssembly.Memory): SimdKernels {
+/** The kernels linked to `memory`: tfjs-backend-wasm's heap, or a memory of the caller's own (shared/exchange). */
+export function simdKernelsOn(memory: WebAssembly.Memory): SimdKernels {
   compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
   const { exports } = new WebAssembly.Instance(compiled, { env: { memory } });
   for (const name of EXPORTS) {
@@ -44,7 +45,7 @@ export function simdKernelsFor(backend: object): SimdKernels | undefined {
     try {
       const memory = (backend as { wasm?: EmscriptenModule }).wasm?.asm?.memory;
       if (!(memory instanceof WebAssembly.Memory)) throw new Error('the wasm backend exposes no WebAssembly.Memory (wasm.asm.memory)');
-      entry = instantiate(memory);
+      entry = simdKernelsOn(memory);
     } catch (e) {
       entry = e instanceof Error ? e : new Error(String(e));
     }
