@@ -40,8 +40,9 @@ async function withRawWorker(modelKind: ModelKind, body: (c: Coordinator, peer: 
   onStep?: (c: Coordinator) => void): Promise<void> {
   const data = await omniglotSubset(1);
   const log = captureLog('info');
+  // The raw peer answers with dense gradient sums: the central-sgd exchange's answer format.
   const options = coordinatorOptions({ data, workers: 1, modelKind, globalBatch: 16, log: log.logger,
-    overrides: { maxWorkerFaults: 100, workerTimeoutMs: 20_000 } });
+    overrides: { maxWorkerFaults: 100, workerTimeoutMs: 20_000, exchange: 'central-sgd' } });
   const coordinator: Coordinator = await Coordinator.start({ ...options, ...(onStep ? { onStep: () => onStep(coordinator) } : {}) });
   const peer = new RawPeer(coordinator.endpoint);
   try {

@@ -1,18 +1,18 @@
 import { Router } from 'zeromq';
 import { usesIpv6 } from '../../shared/common/endpoint.js';
-import { boundedText } from '../../shared/common/bounded-text.js';
 import { DdpError } from '../../shared/common/errors.js';
 import { taskId, type WorkerId } from '../../shared/protocol/ids.js';
 import type { Logger } from '../../shared/common/logger.js';
 import { encodeMessage } from '../../shared/protocol/codec.js';
-import type { DatasetRequest, Message } from '../../shared/protocol/messages.js';
+import type { Message } from '../../shared/protocol/messages.js';
 import type { WorkerLinks } from '../step-exchange/step-exchange.js';
 import type { DatasetServer } from '../dataset-server.js';
 import type { RunEventBody, RunEventSink } from '../observe/run-events.js';
 import { applyServerSecurity, type ServerSecurity } from '../server-security.js';
 import type { WireLimits } from '../../shared/protocol/wire-limits.js';
 import { logDroppedConnections } from './dropped-connections.js';
-import { readInbound, type Inbound } from './inbox.js';
+import { readInbound } from './inbox.js';
+import { dispatchInbound, type InboundDesk } from './inbound-dispatch.js';
 import { RoundRunner, type RoundInFlight, type RoundSpec } from './round-runner.js';
 import { Membership, type MembershipTerms } from './membership.js';
 import type { DeadlinePolicy } from './deadline.js';
@@ -57,6 +57,8 @@ export class WorkerPool implements WorkerLinks {
   private workerJoined: (() => void) | undefined;
   private readonly monitor: NodeJS.Timeout;
   private readonly receiving: Promise<void>;
+  /** What the inbound dispatch acts on. */
+  private readonly desk: InboundDesk;
 
   private constructor(private readonly options: PoolOptions, private readonly socket: Router, readonly endpoint: string) {
     this.log = options.log.child({ component: 'coordinator' });
@@ -80,6 +82,8 @@ export class WorkerPool implements WorkerLinks {
         this.sendMessage(worker, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason });
         this.members.drop(worker, 'lost');
       } });
+    this.desk = { members: this.members, stragglers: this.stragglers, log: this.log, datasetServer: options.datasetServer,
+      current: () => this.current, sendMessage: (to, message) => this.sendMessage(to, message) };
     this.receiving = this.receiveLoop();
     this.monitor = setInterval(() => this.checkLiveness(), options.heartbeatIntervalMs);
   }
@@ -227,7 +231,7 @@ export class WorkerPool implements WorkerLinks {
           const started = performance.now();
           const inbound = readInbound(frame, from, this.options.limits);
           this.decodeMs = performance.now() - started;
-          this.handle(routingId, inbound);
+          dispatchInbound(this.desk, routingId, inbound);
         } catch (error) {
           this.log.error({ err: error }, 'failed to handle a message');
         }
@@ -235,84 +239,6 @@ export class WorkerPool implements WorkerLinks {
     } catch (error) {
       if (!this.socket.closed) this.log.error({ err: error }, 'receive loop failed');
     }
-  }
-
-  private handle(routingId: Buffer, inbound: Inbound): void {
-    switch (inbound.kind) {
-      case 'bad-input': {
-        const from = inbound.sender ? { worker: inbound.sender.id, workerName: inbound.sender.name } : { routingId: routingId.toString('hex') };
-        this.members.refuseInput(inbound.sender, routingId, inbound.code, inbound.reason, from);
-        return;
-      }
-      case 'hello': {
-        const barred = this.stragglers.barred(inbound.hello);
-        if (barred) {
-          this.log.warn({ routingId: routingId.toString('hex'), workerName: inbound.hello.workerName, reason: barred,
-            code: 'ERR_TOO_MANY_FAULTS' }, 'refused worker');
-          this.sendMessage({ routingId }, { type: 'refused', code: 'ERR_TOO_MANY_FAULTS', reason: barred });
-          return;
-        }
-        this.members.admit(routingId, inbound.envelopeVersion, inbound.hello);
-        return;
-      }
-      case 'dataset-request':
-        this.answerDatasetRequest(routingId, inbound.request, inbound.envelopeVersion);
-        return;
-      case 'unregistered': {
-        const { type, message: m } = inbound;
-        const from = { routingId: routingId.toString('hex') };
-        if (type === 'gradients' || type === 'eval-result') {
-          // Typically a worker declared lost that was only slow: its task went to another worker already.
-          const task = m?.type === 'gradients' ? { task: m.taskId, step: m.stepId } : m?.type === 'eval-result' ? { task: m.taskId } : {};
-          this.log.warn({ ...from, type, ...task, code: 'ERR_STALE_TASK' }, `dropped ${type} from a worker that is not registered (lost or never joined)`);
-        } else {
-          this.log.warn({ ...from, type, code: 'ERR_NOT_REGISTERED' }, 'refused: message from a worker that never said hello');
-        }
-        this.sendMessage({ routingId }, { type: 'refused', code: 'ERR_NOT_REGISTERED', reason: 'say hello first' });
-        return;
-      }
-    }
-    const sender = inbound.sender;
-    sender.lastSeenMs = performance.now();
-    switch (inbound.kind) {
-      case 'heartbeat':
-        return;
-      case 'answer': {
-        const a = inbound.answer;
-        this.stragglers.answered(a.taskId, sender);
-        const verdict = this.current?.answer(sender, a) ?? { kind: 'stale' };
-        if (verdict.kind === 'stale') {
-          this.log.warn({ worker: sender.id, task: a.taskId, ...(a.type === 'gradients' ? { step: a.stepId } : {}), code: 'ERR_STALE_TASK' },
-            `dropped ${a.type} for a task that is not pending`);
-        } else if (verdict.kind === 'refused') {
-          this.members.refuseInput(sender, routingId, verdict.code, verdict.reason, { worker: sender.id, task: a.taskId });
-          this.current?.reclaim(sender, [a.taskId], 'refused');
-        }
-        return;
-      }
-      case 'goodbye':
-        this.log.info({ worker: sender.id, workerName: sender.name, reason: boundedText(inbound.reason) }, 'worker left');
-        this.members.drop(sender, 'left');
-        return;
-      case 'task-failed': {
-        const f = inbound.failure;
-        this.log.warn({ worker: sender.id, code: boundedText(f.code, 40), task: f.taskId, message: boundedText(f.message) }, 'worker failed a task');
-        this.stragglers.failed(f.taskId, sender);
-        this.current?.reclaim(sender, [f.taskId], 'failed');
-        // A worker that fails every task would otherwise be handed its share back forever and pin the round.
-        this.members.refuseInput(sender, routingId, 'ERR_COMPUTE', `worker failed task ${f.taskId}: ${f.message}`, { worker: sender.id, workerName: sender.name });
-        return;
-      }
-    }
-  }
-
-  private answerDatasetRequest(routingId: Buffer, request: DatasetRequest, envelopeVersion: number): void {
-    const from = { routingId: routingId.toString('hex') };
-    const answer = this.options.datasetServer?.answer(from.routingId, request, envelopeVersion)
-      ?? { type: 'refused', code: 'ERR_DATASET_UNAVAILABLE', reason: 'this coordinator does not serve its dataset' } as const;
-    if (answer.type === 'refused') this.log.warn({ ...from, code: answer.code, reason: answer.reason }, 'refused a dataset request');
-    else if (request.offset === 0) this.log.info({ ...from, bytes: answer.totalBytes }, 'sending the dataset to a worker without one');
-    this.sendMessage({ routingId }, answer);
   }
 
   private checkLiveness(): void {
