@@ -90,7 +90,8 @@ test.serial('a worker slowed 5x mid-run is routed around: backups first, then a 
   let proxy: FaultProxy | undefined;
   const stepsDone: number[] = [];
   const coordinator = await Coordinator.start(coordinatorOptions({ data, workers: 1, epochs: EPOCHS, globalBatch: GLOBAL_BATCH,
-    log: lines.logger, overrides: { onStep: (info) => {
+    // central-sgd: the planner's view of a proxied worker is what this test is about (see fault-chaos.test.ts).
+    log: lines.logger, overrides: { exchange: 'central-sgd', onStep: (info) => {
       stepsDone.push(info.globalStep - 1);
       if (info.globalStep === SLOW_AFTER) proxy!.fault = { kind: 'slow', factor: 5 };
     } } }));
