@@ -1,6 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DdpError } from '../../shared/common/errors.js';
+import { AppendFile } from './append-file.js';
 import { HIGH_RATE_KINDS, RUN_EVENT_KINDS, type RunEvent } from './run-events.js';
 
 /** The run folder's log of events: one JSON object per line, everything but the high-rate kinds. */
@@ -9,24 +9,19 @@ export const EVENTS_FILE = 'events.jsonl';
 
 /** Appends events to events.jsonl as they happen. */
 export class EventsLog {
-  private readonly stream: WriteStream;
-  private failure: unknown;
+  private readonly out: AppendFile;
 
   constructor(readonly file: string) {
-    this.stream = createWriteStream(file, { flags: 'a' });
-    this.stream.on('error', (error) => {
-      this.failure = error;
-    });
+    this.out = new AppendFile(file);
   }
 
   observe(e: RunEvent): void {
-    if (!HIGH_RATE_KINDS.has(e.kind) && this.failure === undefined) this.stream.write(`${JSON.stringify(e)}\n`);
+    if (!HIGH_RATE_KINDS.has(e.kind)) this.out.write(`${JSON.stringify(e)}\n`);
   }
 
   /** @throws the fs error if a write failed. */
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(resolve));
-    if (this.failure !== undefined) throw this.failure;
+  close(): Promise<void> {
+    return this.out.close();
   }
 }
 

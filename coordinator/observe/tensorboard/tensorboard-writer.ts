@@ -1,6 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { AppendFile } from '../append-file.js';
 import type { RunEvent } from '../run-events.js';
 import { fileVersionEvent, scalarEvent, type ScalarValue } from './event-proto.js';
 import { tfRecord } from './tfrecord.js';
@@ -33,15 +33,11 @@ export function scalarsOf(e: RunEvent): { step: number; values: ScalarValue[] } 
 
 /** Appends the run's scalars to a TensorBoard event file in the run folder, one record per step and per epoch. */
 export class TensorBoardWriter {
-  private readonly stream: WriteStream;
-  private failure: unknown;
+  private readonly out: AppendFile;
 
   constructor(readonly file: string) {
-    this.stream = createWriteStream(file, { flags: 'a' });
-    this.stream.on('error', (error) => {
-      this.failure = error;
-    });
-    this.stream.write(tfRecord(fileVersionEvent(Date.now() / 1000)));
+    this.out = new AppendFile(file);
+    this.out.write(tfRecord(fileVersionEvent(Date.now() / 1000)));
   }
 
   /** A new event file in `dir`, named as TensorBoard expects. */
@@ -51,12 +47,11 @@ export class TensorBoardWriter {
 
   observe(e: RunEvent): void {
     const scalars = scalarsOf(e);
-    if (scalars && this.failure === undefined) this.stream.write(tfRecord(scalarEvent(e.at / 1000, scalars.step, scalars.values)));
+    if (scalars) this.out.write(tfRecord(scalarEvent(e.at / 1000, scalars.step, scalars.values)));
   }
 
   /** @throws the fs error if a write failed. */
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(resolve));
-    if (this.failure !== undefined) throw this.failure;
+  close(): Promise<void> {
+    return this.out.close();
   }
 }
