@@ -14,15 +14,14 @@ const TABLE = LAUNCH_TABLE;
 const SUMMARY = 'Take a role from the cluster: under srun task 0 coordinates and the others work; under Kubernetes an indexed Job\'s pods work; elsewhere OMNIGLOT_DDP_ROLE says.';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 export const launchCommand = defineCommand({
   name: 'launch',
   summary: SUMMARY,
   options: TABLE,
   async run({ values, sources, log }) {
-    const flags: LaunchFlags = { cluster: String(values.cluster) as LaunchFlags['cluster'], hostname: hostname(), pid: process.pid,
-      role: text(values.role), coordinator: text(values.coordinator), port: int(values.port), workerIndex: int(values['worker-index']) };
+    const flags: LaunchFlags = { cluster: values.cluster, hostname: hostname(), pid: process.pid, role: values.role,
+      coordinator: text(values.coordinator), port: values.port, workerIndex: values['worker-index'] };
     const plan = planLaunch(flags, process.env);
     const keysDir = text(values['keys-dir']);
     const checkpointDir = text(values['checkpoint-dir']);

@@ -1,14 +1,12 @@
-import type { OptionTable } from '../cli/options.js';
+import type { OptionSource, OptionTable } from '../cli/options.js';
 import { DdpError } from '../../shared/common/errors.js';
 import type { LaunchPlan } from './launch-plan.js';
-
-type Source = 'flag' | 'env' | 'config' | 'default' | 'unset';
 
 export interface RoleArgvInput {
   readonly plan: LaunchPlan;
   /** launch's parsed flags and where each came from. */
   readonly values: Readonly<Record<string, string | number | boolean | undefined>>;
-  readonly sources: Readonly<Record<string, Source>>;
+  readonly sources: Readonly<Record<string, OptionSource>>;
   /** The flags the role's command takes (coordinator or worker). */
   readonly target: OptionTable;
   /** CURVE key flags from --keys-dir (launch-keys.ts), if a folder was given. */
@@ -18,7 +16,7 @@ export interface RoleArgvInput {
 }
 
 /** Given by the user (command line, environment or config file) rather than left to its default. */
-const given = (source: Source | undefined): boolean => source === 'flag' || source === 'env' || source === 'config';
+const given = (source: OptionSource | undefined): boolean => source === 'flag' || source === 'env' || source === 'config';
 
 /**
  * The command line of the role's own command: launch's flags that it takes (environment variables are read again

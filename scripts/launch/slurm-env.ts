@@ -1,5 +1,5 @@
 import { DdpError } from '../../shared/common/errors.js';
-import { envInt, type Env, type LaunchPlan } from './launch-plan.js';
+import { DEFAULT_PORT, envInt, type Env, type LaunchPlan } from './launch-plan.js';
 import { expandHostlist } from './slurm-hostlist.js';
 
 /** True inside a Slurm step (srun, or the batch step of sbatch). */
@@ -34,7 +34,7 @@ export function slurmPlan(env: Env, port: number | undefined): LaunchPlan {
   if (rank >= tasks) throw new DdpError('ERR_BAD_CONFIG', `Slurm: SLURM_PROCID=${rank} is not below SLURM_NTASKS=${tasks}`);
   const hosts = expandHostlist(nodelist, nodeVar);
   const acrossHosts = new Set(hosts).size > 1;
-  const chosenPort = port ?? slurmJobPort(env) ?? 5555;
+  const chosenPort = port ?? slurmJobPort(env) ?? DEFAULT_PORT;
   if (rank === 0) return { cluster: 'slurm', role: 'coordinator', port: chosenPort, workers: tasks - 1, acrossHosts };
   const job = env['SLURM_JOB_ID'] ?? 'job';
   const node = env['SLURMD_NODENAME'] ?? env['HOSTNAME'] ?? 'node';
