@@ -58,8 +58,7 @@ function takeWeights(runner: ModelRunner, request: Extract<ComputeRequest, { kin
   const started = performance.now();
   if (request.kind === 'weights') {
     runner.setParams(request.tensors);
-    if (request.replica) replica.set({ type: 'weights', version: request.replica.version, tensors: request.tensors,
-      ...(request.replica.optimizerState ? { optimizerState: request.replica.optimizerState } : {}) });
+    if (request.replica) replica.set(request.tensors, request.replica);
     sinceAnswer.add('upload', performance.now() - started);
     return;
   }

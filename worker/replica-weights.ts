@@ -4,7 +4,8 @@ import type { FactoredLayer } from '../shared/exchange/factored-layers.js';
 import type { SgdState } from '../shared/exchange/sgd-step.js';
 import { applyStepUpdate } from '../shared/exchange/step-update.js';
 import { weightsCrc32 } from '../shared/exchange/weights-crc.js';
-import type { StepUpdate, Weights, WeightsProof } from '../shared/protocol/messages.js';
+import type { StepUpdate, WeightsProof } from '../shared/protocol/messages.js';
+import type { ReplicaStart } from './compute-engine.js';
 
 /** What taking an update did: applied (the new weights to upload), or not, and why (the replica is then stale). */
 export type UpdateOutcome = { readonly applied: true; readonly params: readonly NamedTensor[] } | { readonly applied: false; readonly why: string };
@@ -19,18 +20,19 @@ export class ReplicaWeights {
   private params: readonly NamedTensor[] = [];
   private state: SgdState = [];
   private version = -1;
-  private crc = 0;
+  /** The CRC-32 of `params`, computed when a proof asks for it: only factored answers carry one. */
+  private crc: number | undefined;
   private readonly product = new FactorProduct();
 
   /** `corruptAtVersion`: test hook, flips a bit of the weights once they reach this version by an update. */
   constructor(private readonly layers: readonly FactoredLayer[], private corruptAtVersion?: number) {}
 
   /** Takes the full weights (and optimizer state) of a version; they become this replica's own (updated in place). */
-  set(message: Weights): void {
-    this.params = message.tensors;
-    this.state = (message.optimizerState ?? []).map((t) => t.data);
-    this.version = message.version;
-    this.crc = weightsCrc32(this.params);
+  set(tensors: readonly NamedTensor[], start: ReplicaStart): void {
+    this.params = tensors;
+    this.state = (start.optimizerState ?? []).map((t) => t.data);
+    this.version = start.version;
+    this.crc = undefined;
   }
 
   apply(update: StepUpdate): UpdateOutcome {
@@ -45,11 +47,12 @@ export class ReplicaWeights {
       this.corruptAtVersion = undefined;
       flipOneBit(this.params);
     }
-    this.crc = weightsCrc32(this.params);
+    this.crc = undefined;
     return { applied: true, params: this.params };
   }
 
   proof(): WeightsProof {
+    this.crc ??= weightsCrc32(this.params);
     return { version: Math.max(0, this.version), crc32: this.crc };
   }
 }
