@@ -7,7 +7,7 @@ import type { EvalResult, GradientResult, ModelRunner } from '../shared/model/mo
 import type { EvalRequest, StepAssignment } from '../shared/protocol/messages.js';
 import type { NamedTensor } from '../shared/common/named-tensor.js';
 import type { PhaseClock } from '../shared/common/phase-times.js';
-import { concatRows } from '../shared/exchange/factor-reduction.js';
+import { joinFactors } from '../shared/exchange/factor-reduction.js';
 import type { FactoredLayer } from '../shared/exchange/factored-layers.js';
 
 /**
@@ -36,11 +36,6 @@ export function shardGradients(runner: ModelRunner, split: Split, task: StepAssi
   const factors = factored.length > 0 ? joinFactors(factorParts, factored) : undefined;
   clock?.lap('readBack');
   return { grads: sum, heads, ...(factors ? { factors } : {}) };
-}
-
-/** Chunks' factors joined row-wise in sample order: x then dy per layer, as one shard's. */
-function joinFactors(parts: readonly NamedTensor[][], layers: readonly FactoredLayer[]): NamedTensor[] {
-  return layers.flatMap((l, i) => [concatRows(l.x, parts.map((p) => p[2 * i]!), l.in), concatRows(l.dy, parts.map((p) => p[2 * i + 1]!), l.out)]);
 }
 
 export function shardEvaluation(runner: ModelRunner, split: Split, task: EvalRequest, microBatch: number): EvalResult {

@@ -28,11 +28,12 @@ export function reduceFactoredShards(shards: readonly FactoredShard[], dense: re
   if (shards.length === 0) throw new RangeError('cannot reduce zero shards');
   if (!(totalSamples > 0)) throw new RangeError(`cannot average over ${totalSamples} samples`);
   const meanGrads = dense.map((p, i) => ({ name: p.name, shape: [...p.shape], data: meanOfSums(shards.map((s) => s.grads[i]!.data), totalSamples) }));
-  const factors = layers.flatMap((l, li) => [
-    concatRows(l.x, shards.map((s) => s.factors[2 * li]!), l.in),
-    concatRows(l.dy, shards.map((s) => s.factors[2 * li + 1]!), l.out),
-  ]);
-  return { meanGrads, factors };
+  return { meanGrads, factors: joinFactors(shards.map((s) => s.factors), layers) };
+}
+
+/** Parts' factors (x then dy per layer, each part's rows in sample order) joined row-wise into one set of factors. */
+export function joinFactors(parts: readonly (readonly NamedTensor[])[], layers: readonly FactoredLayer[]): NamedTensor[] {
+  return layers.flatMap((l, i) => [concatRows(l.x, parts.map((p) => p[2 * i]!), l.in), concatRows(l.dy, parts.map((p) => p[2 * i + 1]!), l.out)]);
 }
 
 /** Row-wise concatenation of [rows_i, width] tensors into one [sum rows_i, width] tensor. */
