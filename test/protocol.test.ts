@@ -65,6 +65,9 @@ test('a tensor says its encoding: FLOAT32_LE, the default, round-trips; an unkno
   const unknown = decodeMessage(weights(tensor(7)));
   t.like(unknown, { ok: false, code: 'ERR_TENSOR_ENCODING' });
   t.regex(unknown.ok ? '' : unknown.reason, /tensor 'image\.conv\.bias' has encoding 7; this side reads only FLOAT32_LE/);
+  // The step exchange's tensors (here the optimizer state sent with full weights) are held to the same rule.
+  const inState = envelope(BODY.weights, concat(tag(1, 0), varint(1), field(2, tensor()), field(3, tensor(7))));
+  t.like(decodeMessage(inState), { ok: false, code: 'ERR_TENSOR_ENCODING' });
   t.throws(() => decodeTensor({ ...encodeTensor(grads[0]!), encoding: 2 }), { instanceOf: DdpError, message: /encoding 2/ });
 });
 

@@ -1,7 +1,6 @@
 import { ddp } from '../../proto/generated/ddp.js';
 import { isHeadName, type HeadName, type HeadStat } from '../model/heads.js';
 import { stepId, taskId, workerId } from './ids.js';
-import { decodeTensor, encodeTensor } from './tensor-codec.js';
 import { phasesFromWire, phasesToWire, proofFromWire, tensorsFromWire, tensorsToWire, updateFromWire, updateToWire } from './exchange-codec.js';
 import { DATASET_CHUNK_BYTES, isFingerprint, MAX_DATASET_BYTES } from './dataset-limits.js';
 import type { Agreement, DatasetChunk, Message, Split } from './messages.js';
@@ -46,12 +45,12 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
         lossWeights: [...m.lossWeights].map(([head, weight]) => ({ head, weight })), exchange: m.exchange ?? '' } };
     case 'gradients':
       return { gradients: { taskId: m.taskId, stepId: m.stepId, sampleCount: m.sampleCount, computeMs: m.computeMs,
-        grads: m.grads.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })), heads: headStatsToWire(m.heads),
+        grads: tensorsToWire(m.grads), heads: headStatsToWire(m.heads),
         // Step-exchange fields (exchange-codec.ts).
         phases: phasesToWire(m.phases), factors: tensorsToWire(m.factors ?? []), proof: m.proof ?? null } };
     case 'weights':
       return { weights: { version: m.version,
-        tensors: m.tensors.map(encodeTensor).map((t) => ({ ...t, shape: [...t.shape] })),
+        tensors: tensorsToWire(m.tensors),
         optimizerState: tensorsToWire(m.optimizerState ?? []) } };
     case 'update':
       return { update: updateToWire(m) };
@@ -76,12 +75,8 @@ function toWire(m: Message): Omit<ddp.v1.Envelope.$Properties, 'protocolVersion'
   }
 }
 
-/** Thrown inside fromWire only; decodeMessage turns it into a DecodeResult (ERR_BAD_MESSAGE unless `code` says). */
-class WireError extends Error {
-  constructor(message: string, readonly code?: 'ERR_TENSOR_ENCODING') {
-    super(message);
-  }
-}
+/** Thrown inside fromWire only; decodeMessage turns it into a DecodeResult (ERR_BAD_MESSAGE). */
+class WireError extends Error {}
 
 const num = (v: number | null | undefined): number => v ?? 0;
 const str = (v: string | null | undefined): string => v ?? '';
@@ -125,16 +120,6 @@ function split(v: string | null | undefined): Split {
   const s = str(v);
   if (s !== 'train' && s !== 'test') throw new WireError(`unknown split '${boundedText(s, 40)}'`);
   return s;
-}
-
-function tensors(list: readonly ddp.v1.Tensor.$Properties[] | null | undefined) {
-  return (list ?? []).map((t) => {
-    try {
-      return decodeTensor({ name: str(t.name), shape: t.shape ?? [], data: t.data ?? new Uint8Array(0), encoding: t.encoding ?? 0 });
-    } catch (error) {
-      throw new WireError((error as Error).message, error instanceof DdpError && error.code === 'ERR_TENSOR_ENCODING' ? error.code : undefined);
-    }
-  });
 }
 
 function agreement(a: ddp.v1.Agreement.$Properties | null | undefined): Agreement | undefined {
@@ -193,13 +178,13 @@ function fromWire(e: ddp.v1.Envelope): Message {
       const factors = tensorsFromWire(g.factors);
       const proof = proofFromWire(g.proof, uint);
       return { type: 'gradients', taskId: taskId(uint(g.taskId, 'task_id')), stepId: stepId(uint(g.stepId, 'step_id')),
-        sampleCount: uint(g.sampleCount, 'sample_count'), grads: tensors(g.grads), heads: headStatsFromWire(g.heads),
+        sampleCount: uint(g.sampleCount, 'sample_count'), grads: tensorsFromWire(g.grads), heads: headStatsFromWire(g.heads),
         computeMs: num(g.computeMs), ...(phases ? { phases } : {}), ...(factors.length > 0 ? { factors } : {}),
         ...(proof ? { proof } : {}) };
     }
     case 'weights': {
       const state = tensorsFromWire(e.weights!.optimizerState);
-      return { type: 'weights', version: uint(e.weights!.version, 'version'), tensors: tensors(e.weights!.tensors),
+      return { type: 'weights', version: uint(e.weights!.version, 'version'), tensors: tensorsFromWire(e.weights!.tensors),
         ...(state.length > 0 ? { optimizerState: state } : {}) };
     }
     case 'update':
@@ -254,9 +239,11 @@ export function decodeMessage(frame: Uint8Array, limits: WireLimits = ANY_MODEL_
     return { ok: true, protocolVersion: envelope.protocolVersion, message: fromWire(envelope) };
   } catch (error) {
     if (error instanceof WireError) {
-      const code = error.code ?? (envelope.body ? 'ERR_BAD_MESSAGE' : 'ERR_UNKNOWN_MESSAGE');
+      const code = envelope.body ? 'ERR_BAD_MESSAGE' : 'ERR_UNKNOWN_MESSAGE';
       return { ok: false, code, reason: error.message };
     }
-    return { ok: false, code: 'ERR_BAD_MESSAGE', reason: boundedText((error as Error).message) };
+    // A tensor in an encoding this side does not know (tensor-codec.ts), wherever in the message it sits.
+    const code = error instanceof DdpError && error.code === 'ERR_TENSOR_ENCODING' ? error.code : 'ERR_BAD_MESSAGE';
+    return { ok: false, code, reason: boundedText((error as Error).message) };
   }
 }

@@ -15,7 +15,8 @@ export function tensorsToWire(list: readonly NamedTensor[]): ddp.v1.Tensor.$Prop
 }
 
 export function tensorsFromWire(list: readonly ddp.v1.Tensor.$Properties[] | null | undefined): NamedTensor[] {
-  return (list ?? []).map((t) => decodeTensor({ name: t.name ?? '', shape: t.shape ?? [], data: t.data ?? new Uint8Array(0) }));
+  return (list ?? []).map((t) => decodeTensor({ name: t.name ?? '', shape: t.shape ?? [], data: t.data ?? new Uint8Array(0),
+    encoding: t.encoding ?? 0 }));
 }
 
 export function phasesToWire(times: PhaseTimes | undefined): ddp.v1.PhaseTime.$Properties[] {
