@@ -1,6 +1,7 @@
 import test from 'ava';
 import { deadlineMs, deadlinesMissed, defaultDeadlinePolicy, repeatMissMs } from '../coordinator/pool/deadline.js';
-import { MissedDeadlines, workerIdentity } from '../coordinator/pool/missed-deadlines.js';
+import { MissedDeadlines } from '../coordinator/pool/missed-deadlines.js';
+import { peerIdentity } from '../coordinator/pool/peer-identity.js';
 
 const policy = { factor: 2, minMs: 500, warmupMs: 3000, maxMisses: 3 };
 
@@ -25,8 +26,8 @@ test('an unanswered task misses its deadline once, then once per repeat span', (
 
 test('missed deadlines count in a row per identity, survive a new registration, and clear on an answer in time', (t) => {
   const misses = new MissedDeadlines(3);
-  const peer = workerIdentity({ host: 'h', pid: 7, name: 'silent' });
-  const other = workerIdentity({ host: 'h', pid: 7, name: 'other' });
+  const peer = peerIdentity({ host: 'h', pid: 7, name: 'silent' });
+  const other = peerIdentity({ host: 'h', pid: 7, name: 'other' });
   t.deepEqual(misses.miss(peer), { inARow: 1, faulty: false });
   t.deepEqual(misses.miss(peer), { inARow: 2, faulty: false });
   misses.metDeadline(peer);
@@ -35,7 +36,7 @@ test('missed deadlines count in a row per identity, survive a new registration, 
   misses.miss(peer);
   t.false(misses.faulty(peer));
   // The same host, pid and name after a new hello is the same identity: the count goes on.
-  t.deepEqual(misses.miss(workerIdentity({ host: 'h', pid: 7, name: 'silent' })), { inARow: 3, faulty: true });
+  t.deepEqual(misses.miss(peerIdentity({ host: 'h', pid: 7, name: 'silent' })), { inARow: 3, faulty: true });
   t.true(misses.faulty(peer));
   t.false(misses.faulty(other));
 });

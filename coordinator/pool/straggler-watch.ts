@@ -1,7 +1,8 @@
 import type { Logger } from '../../shared/common/logger.js';
 import type { TaskId } from '../../shared/protocol/ids.js';
 import type { DeadlinePolicy } from './deadline.js';
-import { MissedDeadlines, workerIdentity } from './missed-deadlines.js';
+import { MissedDeadlines } from './missed-deadlines.js';
+import { peerIdentity } from './peer-identity.js';
 import type { RoundInFlight } from './round-runner.js';
 import { TaskClock } from './task-clock.js';
 import type { TaskKind, WorkerRecord, WorkerRegistry } from './worker-registry.js';
@@ -39,7 +40,7 @@ export class StragglerWatch {
 
   /** An answer (of any verdict) from `worker`: times it, and an answer in time clears the worker's misses. */
   answered(task: TaskId, worker: WorkerRecord): void {
-    if (this.clock.answered(task, worker, performance.now())?.inTime) this.misses.metDeadline(workerIdentity(worker));
+    if (this.clock.answered(task, worker, performance.now())?.inTime) this.misses.metDeadline(peerIdentity(worker));
   }
 
   failed(task: TaskId, worker: WorkerRecord): void {
@@ -60,7 +61,7 @@ export class StragglerWatch {
 
   /** Why a hello must be refused: its identity kept missing deadlines. */
   barred(hello: { readonly host: string; readonly pid: number; readonly workerName: string }): string | undefined {
-    const identity = workerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
+    const identity = peerIdentity({ host: hello.host, pid: hello.pid, name: hello.workerName });
     return this.misses.faulty(identity) ? `missed ${this.misses.misses(identity)} task deadlines in a row` : undefined;
   }
 
@@ -79,7 +80,7 @@ export class StragglerWatch {
       if (!w || w.state !== 'ready') continue;
       const heard = nowMs - w.lastSeenMs <= this.silentAfterMs;
       const counts = heard && o.missed > 1 && this.chargeable(o);
-      const identity = workerIdentity(w);
+      const identity = peerIdentity(w);
       if (counts) this.clock.charge(o.task);
       const miss = counts ? this.misses.miss(identity) : { inARow: this.misses.misses(identity), faulty: false };
       this.hooks.log.warn({ worker: w.id, workerName: w.name, host: w.host, workerPid: w.pid, task: o.task, taskKind: o.kind,
@@ -107,7 +108,7 @@ export class StragglerWatch {
     const late = this.clock.lateness(task, performance.now());
     if (worker.state !== 'ready' || !late || late.elapsedMs < OUTRUN_LATENESS * late.deadlineMs || !this.chargeable(late)) return;
     this.clock.charge(task);
-    const miss = this.misses.miss(workerIdentity(worker));
+    const miss = this.misses.miss(peerIdentity(worker));
     this.hooks.log.warn({ worker: worker.id, workerName: worker.name, task, missedInARow: miss.inARow, code: 'ERR_STRAGGLER' },
       'a backup answered before the straggler');
     if (miss.faulty) this.hooks.disconnect(worker, `missed ${miss.inARow} task deadlines in a row`);
