@@ -35,8 +35,8 @@ export class FactoredExchange implements StepExchange<FactoredShard> {
   private weights: readonly NamedTensor[];
   private state: SgdState;
   private version = 0;
-  /** CRC-32 of the weights of record by version, for the versions answers may still claim. */
-  private readonly crcs = new Map<number, number>();
+  /** CRC-32 of the weights of record and the version it is of: what answers' proofs are checked against. */
+  private crc: { readonly version: number; readonly value: number } | undefined;
   /** The last update, broadcast but not yet applied to the weights of record. */
   private pending: { readonly inputs: StepInputs; readonly timer: NodeJS.Immediate } | undefined;
   private failure: Error | undefined;
@@ -115,13 +115,8 @@ export class FactoredExchange implements StepExchange<FactoredShard> {
 
   private crcOf(version: number): number {
     this.settle();
-    let crc = this.crcs.get(version);
-    if (crc === undefined) {
-      crc = weightsCrc32(this.weights);
-      this.crcs.clear();
-      this.crcs.set(version, crc);
-    }
-    return crc;
+    if (this.crc?.version !== version) this.crc = { version, value: weightsCrc32(this.weights) };
+    return this.crc.value;
   }
 
   /** Applies the pending update to the weights of record, if any. @throws what the deferred application threw. */
@@ -135,8 +130,7 @@ export class FactoredExchange implements StepExchange<FactoredShard> {
     const next = applyStepUpdate(this.weights, this.state, pending.inputs, this.layers, this.product);
     this.weights = next.params;
     this.state = next.state;
-    this.crcs.clear();
-    this.crcs.set(this.version, weightsCrc32(this.weights));
+    this.crc = { version: this.version, value: weightsCrc32(this.weights) };
     this.offPathMs += performance.now() - started;
   }
 
