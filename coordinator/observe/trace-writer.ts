@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../shared/common/atomic-file.js';
 import type { RunEvent } from './run-events.js';
 import { stepSpans, type Span } from './trace-spans.js';
 
@@ -68,7 +68,7 @@ export class TraceRecorder {
     this.state = 'written';
     const steps = this.spans.filter((s) => s.track === 'coordinator' && s.name.startsWith('step ')).length;
     const text = JSON.stringify(traceDocument(this.spans));
-    this.pending = writeFile(`${this.file}.tmp`, text).then(() => rename(`${this.file}.tmp`, this.file))
+    this.pending = writeFileAtomic(this.file, [Buffer.from(text)])
       .then(() => this.onWritten(this.file, steps), (error: unknown) => {
         this.failure = error;
       });
