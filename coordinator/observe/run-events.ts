@@ -5,13 +5,14 @@
  * This file imports nothing at run time: the dashboard page loads its compiled form in the browser.
  */
 
+import type { CoordinatorPhase } from '../../shared/common/phase-times.js';
+
+export type { CoordinatorPhase };
+
 /** A worker's step phases, in milliseconds (issue 10 adds the timers; every field is optional until then). */
 export type WorkerPhase = 'gather' | 'compute' | 'readBack' | 'encode' | 'send' | 'wire' | 'decode' | 'upload' | 'wait';
-/** The coordinator's step phases, in milliseconds. */
-export type CoordinatorPhase = 'decode' | 'check' | 'reduce' | 'optimizer' | 'encode' | 'broadcast';
 /** Worker phases in the order they happen within a step; a timeline lays them out in this order. */
 export const WORKER_PHASE_ORDER: readonly WorkerPhase[] = ['gather', 'compute', 'readBack', 'encode', 'send', 'wire', 'decode', 'upload', 'wait'];
-export const COORDINATOR_PHASE_ORDER: readonly CoordinatorPhase[] = ['decode', 'check', 'reduce', 'optimizer', 'encode', 'broadcast'];
 
 /** One worker's part of a step: what it computed and when its answer arrived. */
 export interface ShardReport {

@@ -1,4 +1,5 @@
-import { COORDINATOR_PHASE_ORDER, WORKER_PHASE_ORDER, type RunEventOf, type WorkerPhase } from './run-events.js';
+import { COORDINATOR_PHASES } from '../../shared/common/phase-times.js';
+import { WORKER_PHASE_ORDER, type RunEventOf, type WorkerPhase } from './run-events.js';
 import { coordinatorPhases } from './step-phases.js';
 
 /** A span on one track of the timeline: `track` is 'coordinator' or a worker's name; times in ms since the epoch. */
@@ -40,7 +41,7 @@ export function stepSpans(e: RunEventOf<'step'>): Span[] {
     args: { epoch: e.epoch, step: e.stepInEpoch, samples: e.samples, workers: e.workers } }];
   const phases = coordinatorPhases(e);
   if (e.coordinatorPhases) {
-    const measured = present(COORDINATOR_PHASE_ORDER, e.coordinatorPhases);
+    const measured = present(COORDINATOR_PHASES, e.coordinatorPhases);
     spans.push(...backToBack('coordinator', measured, e.at - measured.reduce((s, [, ms]) => s + ms, 0)));
   } else if (phases['wait_shards'] !== undefined && phases['update'] !== undefined) {
     spans.push({ track: 'coordinator', name: 'wait for shards', startMs: start, durationMs: phases['wait_shards'] },
