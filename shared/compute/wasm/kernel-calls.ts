@@ -1,4 +1,5 @@
 import type { DataId, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import { elementCount } from '../../common/named-tensor.js';
 import type { TfModule } from '../tf-module.js';
 
 /** The part of the wasm backend that composite kernels need: releasing intermediates they made. */
@@ -71,5 +72,5 @@ export function requireInput(inputs: NamedTensorInfoMap, name: string, kernelNam
 }
 
 export function sizeOf(info: TensorInfo): number {
-  return info.shape.reduce((n, d) => n * d, 1);
+  return elementCount(info.shape);
 }

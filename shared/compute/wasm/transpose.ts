@@ -1,4 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { elementCount } from '../../common/named-tensor.js';
 import { simdKernelsFor } from './simd/simd-kernels.js';
 import { floatView, type WasmHeap } from './wasm-heap.js';
 
@@ -17,14 +18,14 @@ export function transposeLast2(heap: WasmHeap, x: TensorInfo, outShape?: readonl
   const rows = x.shape[rank - 2] ?? 1;
   const cols = x.shape[rank - 1] ?? 1;
   const shape = [...(outShape ?? [...x.shape.slice(0, -2), cols, rows])];
-  if (sizeOfShape(shape) !== sizeOfShape(x.shape)) throw new Error(`transposeLast2: output shape [${shape}] does not hold [${x.shape}]`);
+  if (elementCount(shape) !== elementCount(x.shape)) throw new Error(`transposeLast2: output shape [${shape}] does not hold [${x.shape}]`);
   const out = heap.makeOutput(shape, 'float32');
   const kernels = simdKernelsFor(heap);
   if (kernels !== undefined) {
     const plane = 4 * rows * cols;
     const from = floatView(heap, x, 'transposeLast2').byteOffset;
     const to = floatView(heap, out, 'transposeLast2').byteOffset;
-    const batches = plane === 0 ? 0 : (4 * sizeOfShape(x.shape)) / plane;
+    const batches = plane === 0 ? 0 : (4 * elementCount(x.shape)) / plane;
     for (let b = 0; b < batches; b++) kernels.transpose(from + b * plane, to + b * plane, rows, cols);
     return out;
   }
@@ -46,8 +47,4 @@ export function transposeLast2(heap: WasmHeap, x: TensorInfo, outShape?: readonl
     }
   }
   return out;
-}
-
-function sizeOfShape(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
 }
