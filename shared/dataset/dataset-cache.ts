@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { CONTAINER_VERSION, decodeContainer, encodeContainer, requireSection, type DecodedContainer, type Section } from '../common/container.js';
+import { CONTAINER_VERSION, decodeContainer, encodeContainer, requireSection, type Section } from '../common/container.js';
 import { bytesOf, DECODE_VERSION, splitArrays, type DecodedSet, type RawSplit } from './decoded-set.js';
 import type { OmniglotSet } from './omniglot-layout.js';
 
@@ -69,7 +69,8 @@ export function encodeCacheFile(key: CacheKey, data: DecodedSet, print: string):
   return [...encodeContainer({ kind: CACHE_KIND, meta: header, sections })];
 }
 
-export async function readCache(file: string, key: CacheKey): Promise<CacheRead> {
+/** A cache file on disk, read and verified against what it must stand for; never throws. */
+export async function readCache(file: string, expect: CacheExpectation): Promise<CacheRead> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -77,7 +78,7 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
     return { kind: 'invalid', reason: `unreadable (${(error as Error).message})` };
   }
-  return parseCacheFile(bytes, { key });
+  return parseCacheFile(bytes, expect);
 }
 
 /**
@@ -86,7 +87,7 @@ export async function readCache(file: string, key: CacheKey): Promise<CacheRead>
  */
 export type CacheExpectation = { readonly key: CacheKey } | { readonly fingerprint: string };
 
-/** Parses and verifies a cache file's bytes; never throws. */
+/** Parses and verifies a cache file's bytes; never throws: every problem (thrown by parse too) is `invalid`. */
 export function parseCacheFile(bytes: Buffer, expect: CacheExpectation): CacheRead {
   try {
     return parse(bytes, expect);
@@ -95,17 +96,9 @@ export function parseCacheFile(bytes: Buffer, expect: CacheExpectation): CacheRe
   }
 }
 
-class InvalidCache extends Error {}
-
 function parse(bytes: Buffer, expect: CacheExpectation): CacheRead {
   const invalid = (reason: string): CacheRead => ({ kind: 'invalid', reason });
-  let container: DecodedContainer;
-  try {
-    container = decodeContainer(bytes, CACHE_KIND, (why) => new InvalidCache(why));
-  } catch (error) {
-    if (error instanceof InvalidCache) return invalid(error.message);
-    throw error;
-  }
+  const container = decodeContainer(bytes, CACHE_KIND, (why) => new Error(why));
   const header = toHeader(container.meta);
   if (!header) return invalid('malformed header');
   if (header.version !== DECODE_VERSION) return invalid(`decode version ${header.version}, loader is ${DECODE_VERSION}`);
@@ -119,7 +112,7 @@ function parse(bytes: Buffer, expect: CacheExpectation): CacheRead {
 
   const pixels = key.imageSize * key.imageSize;
   // Copies rather than views: the section offsets are not 4-byte aligned, and views would pin the whole file buffer.
-  const take = (name: string, n: number): Uint8Array => Uint8Array.from(requireSection(container, name, n, (why) => new InvalidCache(why)));
+  const take = (name: string, n: number): Uint8Array => Uint8Array.from(requireSection(container, name, n, (why) => new Error(why)));
   const takeInt32 = (name: string, n: number): Int32Array => new Int32Array(take(name, 4 * n).buffer);
   const split = (name: 'train' | 'test', size: number): RawSplit => ({
     size,
@@ -128,21 +121,16 @@ function parse(bytes: Buffer, expect: CacheExpectation): CacheRead {
     character: takeInt32(`${name}.character`, size),
     drawer: take(`${name}.drawer`, size),
   });
-  try {
-    const data: DecodedSet = {
-      set: key.set,
-      imageSize: key.imageSize,
-      alphabets: header.alphabets,
-      characters: header.characters,
-      characterAlphabet: takeInt32('characterAlphabet', header.characters.length),
-      train: split('train', header.trainSize),
-      test: split('test', header.testSize),
-    };
-    return { kind: 'hit', data, fingerprint: header.fingerprint };
-  } catch (error) {
-    if (error instanceof InvalidCache) return invalid(error.message);
-    throw error;
-  }
+  const data: DecodedSet = {
+    set: key.set,
+    imageSize: key.imageSize,
+    alphabets: header.alphabets,
+    characters: header.characters,
+    characterAlphabet: takeInt32('characterAlphabet', header.characters.length),
+    train: split('train', header.trainSize),
+    test: split('test', header.testSize),
+  };
+  return { kind: 'hit', data, fingerprint: header.fingerprint };
 }
 
 function toHeader(value: unknown): Header | undefined {

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { IMAGE_SIZE } from '../model/batch.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { encodeCacheFile, parseCacheFile, type CacheRead } from './dataset-cache.js';
+import { encodeCacheFile, parseCacheFile, readCache, type CacheRead } from './dataset-cache.js';
 import { fingerprint, type DecodedSet, type RawSplit } from './decoded-set.js';
 import { datasetError } from './errors.js';
 import { toData, type OmniglotData, type Split } from './omniglot.js';
@@ -58,14 +57,8 @@ export function decodeDatasetFile(bytes: Buffer, print: string): { readonly read
 /** The cached copy of a received set, if there is a valid one. */
 export async function readReceived(cacheDir: string, print: string): Promise<{ readonly file: string; readonly read: CacheRead; readonly data?: OmniglotData }> {
   const file = receivedCacheFile(cacheDir, print);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const absent = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { file, read: absent ? { kind: 'absent' } : { kind: 'invalid', reason: (error as Error).message } };
-  }
-  return { file, ...decodeDatasetFile(bytes, print) };
+  const read = await readCache(file, { fingerprint: print });
+  return { file, read, ...(read.kind === 'hit' ? { data: toData(read.data, read.fingerprint) } : {}) };
 }
 
 export async function writeReceived(cacheDir: string, print: string, bytes: Uint8Array): Promise<string> {

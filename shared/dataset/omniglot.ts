@@ -104,7 +104,7 @@ async function loadSet(set: OmniglotSet, options: LoadOptions): Promise<Omniglot
     imageSize: IMAGE_SIZE,
   };
   const file = cacheFile(cacheDir, key);
-  const cached = await readCache(file, key);
+  const cached = await readCache(file, { key });
   if (cached.kind === 'hit') {
     log.info({ file, fingerprint: cached.fingerprint, ms: Math.round(performance.now() - started) }, 'dataset cache hit');
     return toData(cached.data, cached.fingerprint, key);
