@@ -11,8 +11,8 @@ test('a worker\'s tasks run one after another: the second\'s clock starts at the
   const a = registry.register(info(1), 0);
   for (const n of [10, 30]) a.taskTimes.step.observe(n, 100 + 10 * n);
   const clock = new TaskClock(policy);
-  clock.started(taskId(1), a, 'step', 10, [a], 0); // predicted 200 ms, deadline 400
-  clock.started(taskId(2), a, 'step', 10, [a], 0);
+  clock.started(taskId(1), a, 'step', 10, () => [a], 0); // predicted 200 ms, deadline 400
+  clock.started(taskId(2), a, 'step', 10, () => [a], 0);
   t.true(clock.busy(a.id));
   t.is(Math.round(clock.freeInMs(a.id, 50)!), 350, 'two tasks of 200 ms, 50 ms in');
   t.deepEqual(clock.overdue(390), []);
@@ -33,11 +33,11 @@ test('a newcomer gets a warm-up deadline; failures and departures time nothing',
   const a = registry.register(info(1), 0);
   const b = registry.register(info(2), 0);
   const clock = new TaskClock(policy);
-  clock.started(taskId(1), b, 'eval', 5, [a, b], 0);
+  clock.started(taskId(1), b, 'eval', 5, () => [a, b], 0);
   t.like(clock.overdue(1000), [{ task: 1, timed: false, deadlineMs: 1000 }]);
   clock.failed(taskId(1), b, 1100);
   t.is(b.taskTimes.eval.fit, undefined, 'a failure is not a timing');
-  clock.started(taskId(2), a, 'step', 5, [a, b], 0);
+  clock.started(taskId(2), a, 'step', 5, () => [a, b], 0);
   clock.forget(a.id);
   t.false(clock.busy(a.id));
   t.is(clock.answered(taskId(2), a, 10), undefined);

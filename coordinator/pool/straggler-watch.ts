@@ -35,7 +35,7 @@ export class StragglerWatch {
   }
 
   sent(task: TaskId, worker: WorkerRecord, kind: TaskKind, samples: number): void {
-    this.clock.started(task, worker, kind, samples, this.hooks.registry.ready(), performance.now());
+    this.clock.started(task, worker, kind, samples, () => this.hooks.registry.ready(), performance.now());
   }
 
   /** An answer (of any verdict) from `worker`: times it, and an answer in time clears the worker's misses. */

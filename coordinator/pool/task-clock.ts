@@ -48,10 +48,13 @@ export class TaskClock {
 
   constructor(private readonly policy: DeadlinePolicy) {}
 
-  /** Starts the clock of a task just sent; `fleet` are the live workers, whose fitted times stand in for a newcomer's. */
-  started(task: TaskId, worker: WorkerRecord, kind: TaskKind, samples: number, fleet: readonly WorkerRecord[], nowMs: number): void {
-    const fits = fleet.map((w) => fitFor(w, kind)).filter((f): f is TaskTimeFit => f !== undefined);
+  /**
+   * Starts the clock of a task just sent; `fleet` gives the live workers, whose fitted times stand in for a
+   * newcomer's (asked for only then: a worker with a fit of its own needs no one else's, and most tasks are such).
+   */
+  started(task: TaskId, worker: WorkerRecord, kind: TaskKind, samples: number, fleet: () => readonly WorkerRecord[], nowMs: number): void {
     const own = fitFor(worker, kind);
+    const fits = own ? [] : fleet().map((w) => fitFor(w, kind)).filter((f): f is TaskTimeFit => f !== undefined);
     const deadline = deadlineMs(this.policy, samples, own, fits);
     this.running.set(task, { task, worker: worker.id, kind, samples, sentAtMs: nowMs, missed: 0, charged: 0, timed: own !== undefined,
       deadlineMs: deadline, predictedMs: own ? predictTaskMs(own, samples) : deadline / this.policy.factor });
